@@ -1,0 +1,49 @@
+# jtbd-pipeline: French JTBD interviews in, tagged sentences and job segments out.
+# `make help` lists the targets.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.setup-done
+IN     ?= data/recordings
+OUT    ?= data/processed
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup pipeline test test-fast lint bench clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock scripts/install_models.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	# torch first, pinned: the CPU build (an unpinned torch would pull a multi-GB CUDA build)
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
+	# resemblyzer's metadata asks for webrtcvad (needs pkg_resources on 3.11):
+	# its real dependencies come from pyproject (webrtcvad-wheels, librosa)
+	$(BIN)/python -m pip install -q --no-deps resemblyzer==0.1.4
+	$(BIN)/python scripts/install_models.py
+	touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install everything (offline-capable models included)
+
+pipeline: $(STAMP) ## Run the whole pipeline on IN (data/recordings) into OUT (data/processed)
+	$(BIN)/jtbd run $(IN) --out $(OUT) $(ARGS)
+
+test: $(STAMP) ## Run the test suite (real tiny models, no network)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP) ## Run the tests that need no Whisper model
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP) ## Check the code with ruff
+	$(BIN)/ruff check pipeline tests scripts benchmarks
+
+bench: $(STAMP) ## Time the pipeline against faster-whisper alone, text throughput, peak memory
+	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+clean: ## Remove outputs (never the inputs, never data/annotations or corrections)
+	rm -rf $(OUT)/* data/interim
+	touch $(OUT)/.gitkeep
