@@ -1,0 +1,83 @@
+"""Content-hash keys and atomic writes: what makes re-runs cheap and interruptions harmless.
+
+Every per-interview stage writes one JSON file that carries the key it was computed
+from (content hash of the input + hash of the stage's config + the code's version).
+A re-run reads the key back and skips the stage when it matches. Writes go to a
+temporary file in the same folder and are renamed over the target, so an interrupted
+run never leaves a half-written file behind and the next run simply resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+
+
+def file_hash(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file's bytes (streamed, so hour-long recordings cost no memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def text_hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def stage_key(stage: str, *parts: str) -> str:
+    """The cache key of one stage: its name, the code version and its inputs' hashes."""
+    return text_hash(stage, __version__, *parts)[:32]
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp_path)`` then rename the temporary file over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> None:
+    atomic_write(path, lambda p: p.write_text(text, encoding=encoding))
+
+
+def atomic_write_json(path: str | Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def read_cached(path: str | Path, key: str) -> dict[str, Any] | None:
+    """The cached payload at ``path`` if it was computed from ``key``, else ``None``."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # a damaged cache file is recomputed, never trusted
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    return data
+
+
+def write_cached(path: str | Path, key: str, payload: dict[str, Any]) -> None:
+    atomic_write_json(path, {"key": key, **payload})

