@@ -79,6 +79,12 @@ class TaggingConfig(_Section):
 
     phase_stay: float = Field(0.86, gt=0, lt=1)  # prior probability to stay in the same phase
     phase_back: float = Field(0.02, ge=0, lt=1)  # prior probability to go back one phase or more
+    # prior that one sentence talks about an earlier (flash-back) / later phase without
+    # moving the story on ("Avant, je notais tout sur papier" said late in the interview)
+    phase_excursion_back: float = Field(0.06, ge=0, lt=0.25)
+    phase_excursion_forward: float = Field(0.02, ge=0, lt=0.25)
+    # how much of a question's force ("qu'est-ce qui vous gêne ?") each answer sentence keeps
+    force_question_carry: float = Field(0.6, ge=0, le=1)
     min_force_score: float = Field(0.5, ge=0, le=1)
     min_job_score: float = Field(0.5, ge=0, le=1)
 
@@ -94,6 +100,10 @@ class SegmentsConfig(_Section):
     umap_neighbors: int = Field(15, ge=2)
     min_cluster_size: int | None = Field(None, ge=2)  # null: adapted to the corpus size
     min_samples: int | None = Field(None, ge=1)
+    # Mix each sentence vector with its interview's mean job vector: sentences of one
+    # interview tend to serve one job (0: sentence alone; above ~0.6 every interview
+    # becomes its own segment).
+    context_weight: float = Field(0.5, ge=0, le=1)
     reassign_noise: bool = True
     noise_similarity: float = Field(0.35, ge=-1, le=1)
     n_quotes: int = Field(5, ge=1)
