@@ -1,0 +1,329 @@
+"""What a segment says: keywords (c-TF-IDF), a job statement, quotes, forces and priority.
+
+The job statement is built from the customers' own words: the dependency parse of the
+most central sentences gives the main verb (an infinitive governed by *vouloir*,
+*pouvoir*, *falloir*, *avoir besoin de*, *arriver à*... when there is one) and its
+complements, without the subject and the spoken fillers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.labels import FORCES, INTERVIEWEE, JOB_TYPES, NONE
+from pipeline.records import Sentence
+
+# --------------------------------------------------------------------------- keywords
+
+FILLERS_1 = {"euh", "euhh", "heu", "bah", "ben", "hein", "voilà", "bref", "hum", "mh", "mmh"}
+FILLERS_2 = {("du", "coup"), ("en", "fait"), ("tu", "vois"), ("vous", "voyez"), ("tu", "sais")}
+# Words that say nothing about a job, on top of spaCy's French stop words.
+EXTRA_STOP = {
+    "faire", "aller", "être", "avoir", "dire", "vouloir", "pouvoir", "falloir", "devoir",
+    "savoir", "mettre", "venir", "voir", "prendre", "trouver", "chose", "truc", "machin",
+    "fois", "moment", "gens", "genre", "coup", "fait", "vrai", "vraiment", "oui", "non",
+    "ouais", "ok", "bon", "bien", "super", "petit", "grand", "jour", "an", "année",
+    "mois", "semaine", "besoin", "envie", "vachement", "carrément", "aujourd'hui",
+}
+
+
+def stop_words() -> set[str]:
+    """French stop words (spaCy's list), spoken fillers and empty verbs/nouns."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    return set(STOP_WORDS) | FILLERS_1 | EXTRA_STOP
+
+
+def lemmas_of(s: Sentence, nlp=None) -> list[str]:
+    """Content-word lemmas of a sentence: ``Sentence.lemmas``, or parsed with ``nlp``."""
+    if s.lemmas:
+        return s.lemmas.lower().split()
+    if nlp is None:
+        return re.findall(r"[a-zà-ÿœæ'-]{3,}", s.text.lower())
+    doc = nlp(s.text)
+    keep = {"NOUN", "PROPN", "VERB", "ADJ"}
+    return [t.lemma_.lower() for t in doc if t.pos_ in keep and not t.is_stop]
+
+
+def ctfidf_keywords(
+    docs: Sequence[Sequence[str]], n_keywords: int, stops: set[str] | None = None
+) -> list[list[str]]:
+    """Top terms of each class by class-based TF-IDF (BERTopic's formula).
+
+    ``docs[c]`` is the bag of lemmas of class ``c``; the last classes may be context only
+    (e.g. unassigned sentences) and simply take part in the IDF. Weight of term t in
+    class c: ``tf(t, c) / len(c) * log(1 + A / f(t))`` with ``A`` the mean class length
+    and ``f(t)`` the frequency of t over all classes. Ties break alphabetically.
+    """
+    stops = stop_words() if stops is None else stops
+    bags = [Counter(w for w in d if w not in stops and len(w) > 1) for d in docs]
+    total = Counter()
+    for bag in bags:
+        total.update(bag)
+    if not total:
+        return [[] for _ in bags]
+    mean_len = sum(total.values()) / max(1, sum(1 for b in bags if b))
+    out = []
+    for bag in bags:
+        size = sum(bag.values()) or 1
+        scored = [(c / size * math.log(1 + mean_len / total[w]), w) for w, c in bag.items()]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        out.append([w for _, w in scored[:n_keywords]])
+    return out
+
+
+# --------------------------------------------------------------------------- job statement
+
+# Lemmas whose infinitive complement carries the job ("je voulais pouvoir suivre...").
+GOVERNORS = {
+    "vouloir", "pouvoir", "falloir", "devoir", "arriver", "réussir", "parvenir", "chercher",
+    "essayer", "permettre", "aimer", "souhaiter", "besoin", "envie", "but", "objectif",
+    "rêver", "tenir", "avoir", "aider", "éviter", "cesser", "arrêter",
+}
+SUBJECT_DEPS = {"nsubj", "nsubj:pass", "expl", "expl:subj", "expl:pass", "csubj"}
+LEADING_DROP_DEPS = {"mark", "cc", "punct", "discourse"}
+NEGATIONS = {"plus", "pas", "jamais", "rien"}
+MAX_STATEMENT_TOKENS = 18
+
+
+def _filler_mask(doc) -> list[bool]:
+    low = [t.lower_ for t in doc]
+    mask = [w in FILLERS_1 or t.dep_ == "discourse" for w, t in zip(low, doc, strict=True)]
+    for i in range(len(low) - 1):
+        if (low[i], low[i + 1]) in FILLERS_2:
+            mask[i] = mask[i + 1] = True
+    if low and low[-1] == "quoi":
+        mask[-1] = True
+    return mask
+
+
+def _is_infinitive(tok) -> bool:
+    return tok.pos_ in {"VERB", "AUX"} and "Inf" in tok.morph.get("VerbForm")
+
+
+def _governed_infinitive(doc):
+    """The deepest infinitive governed by a want/need/can word, or ``None``."""
+    best = None
+    for tok in doc:
+        if not _is_infinitive(tok) or tok.lemma_.lower() in {"être", "avoir"}:
+            continue
+        head = tok.head
+        governed = head is not tok and (
+            head.lemma_.lower() in GOVERNORS
+            or (head.lower_ in {"besoin", "envie"})
+            or any(c.lemma_.lower() in GOVERNORS for c in tok.children if c.dep_ == "aux")
+        )
+        if not governed:
+            continue
+        # descend through chained modals: "pouvoir suivre" -> "suivre"
+        while tok.lemma_.lower() in GOVERNORS:
+            nxt = [c for c in tok.children if _is_infinitive(c) and c.dep_ in {"xcomp", "obj"}]
+            if not nxt:
+                break
+            tok = nxt[0]
+        if tok.lemma_.lower() not in GOVERNORS:
+            best = best or tok
+    return best
+
+
+def _negation_prefix(verb) -> str:
+    """'ne plus' when the chain above the verb is negated ("je ne veux plus perdre...")."""
+    tok = verb
+    for _ in range(4):
+        negs = [c.lower_ for c in tok.children if c.lower_ in NEGATIONS and c.dep_ == "advmod"]
+        if negs:
+            return f"ne {negs[0]} "
+        if tok.head is tok:
+            break
+        tok = tok.head
+    return ""
+
+
+def _render(tokens) -> str:
+    text = "".join(t.text_with_ws for t in tokens).strip()
+    text = re.sub(r"\s+([,.;:!?)])", r"\1", text)
+    text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-")
+    return text.rstrip(" .!?…")
+
+
+def clean_sentence(doc) -> str:
+    """The sentence without fillers, leading connectives and final punctuation."""
+    mask = _filler_mask(doc)
+    toks = [t for t, m in zip(doc, mask, strict=True) if not m]
+    while toks and (toks[0].is_punct or toks[0].lower_ in {"alors", "donc", "et", "mais", "bon"}):
+        toks = toks[1:]
+    text = _render(toks)
+    return text[:1].lower() + text[1:] if text else text
+
+
+def job_statement(doc) -> tuple[str, int]:
+    """Extract "verb + object + context" from a parsed sentence.
+
+    Returns the statement and how it was found: 2 = an infinitive governed by a
+    want/need/can word, 1 = the main verb, 0 = the cleaned sentence (fallback).
+    """
+    verb = _governed_infinitive(doc)
+    kind = 2
+    if verb is None:
+        roots = [t for t in doc if t.dep_ == "ROOT" and t.pos_ == "VERB"]
+        verbs = roots or [t for t in doc if t.pos_ == "VERB"]
+        verb = verbs[0] if verbs else None
+        kind = 1
+    if verb is None:
+        return clean_sentence(doc), 0
+    fillers = _filler_mask(doc)
+    drop: set[int] = {t.i for t, m in zip(doc, fillers, strict=True) if m}
+    for child in verb.children:
+        if child.dep_ in SUBJECT_DEPS or (child.dep_.startswith("aux") and kind == 1):
+            drop.update(t.i for t in child.subtree)
+        if child.dep_ == "advmod" and (child.lower_ in NEGATIONS or child.lower_ in {"ne", "n'"}):
+            drop.add(child.i)
+    toks = [t for t in verb.subtree if t.i not in drop]
+    if len(toks) > MAX_STATEMENT_TOKENS:
+        for child in verb.children:
+            if child.dep_ in {"conj", "advcl", "parataxis", "ccomp"} and child.i > verb.i:
+                drop.update(t.i for t in child.subtree)
+        toks = [t for t in verb.subtree if t.i not in drop][:MAX_STATEMENT_TOKENS]
+    while toks and toks[0].i < verb.i and toks[0].dep_ in LEADING_DROP_DEPS:
+        toks = toks[1:]
+    while toks and toks[-1].dep_ in {"cc", "mark", "punct"}:
+        toks = toks[:-1]
+    words = []
+    for t in toks:
+        if t.i == verb.i and kind == 1 and not _is_infinitive(t):
+            words.append(t.lemma_.lower() + t.whitespace_)  # "je mange" -> "manger"
+        else:
+            words.append(t.text_with_ws)
+    text = "".join(words).strip()
+    text = re.sub(r"\s+([,.;:!?)])", r"\1", text)
+    text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-").rstrip(" .!?…")
+    if len(text.split()) < 2:
+        return clean_sentence(doc), 0
+    return (_negation_prefix(verb) + text).strip(), kind
+
+
+PRONOUN_STARTS = {"ça", "ca", "cela", "ce", "c'", "il", "elle", "on", "je", "j'", "moi", "le", "la"}
+
+
+def best_job_statement(
+    sentences: Sequence[Sentence], centrality: np.ndarray, nlp, n_candidates: int = 8
+) -> str:
+    """The job statement of a segment from its most central sentences.
+
+    Candidates are the ``n_candidates`` sentences closest to the centroid; the score is
+    the cosine to the centroid plus 0.15 per level of ``job_statement``'s kind (governed
+    infinitive > main verb > cleaned sentence), 0.1 for a functional sentence (the job
+    itself rather than a feeling or a constraint), 0.05 for 3 to 14 words, minus 0.1
+    when the statement starts with a pronoun ("ça m'a rassuré").
+    """
+    order = np.argsort(-centrality, kind="stable")[:n_candidates]
+    best = ("", -math.inf)
+    for i in order:
+        s = sentences[int(i)]
+        text, kind = job_statement(nlp(s.text))
+        if not text:
+            continue
+        first = text.split()[0].lower().rstrip(",")
+        score = float(centrality[i]) + 0.15 * kind + 0.1 * (s.job_type == "functional")
+        score += 0.05 * (3 <= len(text.split()) <= 14) - 0.1 * (first in PRONOUN_STARTS)
+        if score > best[1]:
+            best = (text, score)
+    return best[0]
+
+
+# --------------------------------------------------------------------------- quotes
+
+
+def select_quotes(
+    interview_ids: Sequence[str],
+    similarity: np.ndarray,
+    vectors: np.ndarray,
+    n_quotes: int,
+    *,
+    new_interview_bonus: float = 0.15,
+    duplicate: float = 0.95,
+) -> list[int]:
+    """Indices of the quotes of one segment, best first, diverse across interviews (MMR-like).
+
+    Greedy: each step takes the highest ``similarity + bonus`` where the bonus goes to a
+    sentence from an interview not quoted yet, so a close sentence of a new interview
+    comes before a slightly closer one of an interview already quoted, but a far-off one
+    does not. A near-duplicate (cosine above ``duplicate``) of a chosen quote is skipped
+    while other candidates remain. Ties keep the input order.
+    """
+    chosen: list[int] = []
+    used: set[str] = set()
+    n = len(similarity)
+    while len(chosen) < min(n_quotes, n):
+        rest = [i for i in range(n) if i not in chosen]
+        distinct = [
+            i for i in rest if not chosen or float((vectors[chosen] @ vectors[i]).max()) < duplicate
+        ]
+        pool = distinct or rest
+        pick = max(
+            pool,
+            key=lambda i: (
+                float(similarity[i]) + new_interview_bonus * (interview_ids[i] not in used),
+                -i,
+            ),
+        )
+        chosen.append(pick)
+        used.add(interview_ids[pick])
+    return chosen
+
+
+# --------------------------------------------------------------------------- priority
+
+PAIN_WEIGHTS = {"push": 1.0, "anxiety": 0.5}
+FLOOR = 0.05
+
+
+def interview_pain(sentences: Sequence[Sentence]) -> dict[str, float]:
+    """Per interview: weighted share of interviewee sentences that hurt.
+
+    push counts 1 (the struggle with the current situation), anxiety 0.5 (fear of the
+    change: a pain too, but about the solution rather than the job).
+    """
+    tot: Counter[str] = Counter()
+    pain: Counter[str] = Counter()
+    for s in sentences:
+        if s.role != INTERVIEWEE:
+            continue
+        tot[s.interview_id] += 1
+        pain[s.interview_id] += PAIN_WEIGHTS.get(s.force, 0.0)
+    return {i: pain[i] / tot[i] for i in tot}
+
+
+def interview_dissatisfaction(sentences: Sequence[Sentence]) -> dict[str, float]:
+    """Per interview with an ``after`` phase: share of push among its after sentences."""
+    tot: Counter[str] = Counter()
+    push: Counter[str] = Counter()
+    for s in sentences:
+        if s.role == INTERVIEWEE and s.phase == "after":
+            tot[s.interview_id] += 1
+            push[s.interview_id] += s.force == "push"
+    return {i: push[i] / tot[i] for i in tot}
+
+
+def weighted_mean(values: dict[str, float], weights: Counter[str], default: float) -> float:
+    """Mean of ``values`` over the weighted keys that have a value, else ``default``."""
+    num = sum(values[k] * w for k, w in weights.items() if k in values)
+    den = sum(w for k, w in weights.items() if k in values)
+    return num / den if den else default
+
+
+def force_counts(sentences: Sequence[Sentence]) -> dict[str, int]:
+    """Counts of the four forces (not ``none``) in a list of sentences, all keys present."""
+    c = Counter(s.force for s in sentences)
+    return {f: c.get(f, 0) for f in FORCES if f != NONE}
+
+
+def job_type_counts(sentences: Sequence[Sentence]) -> dict[str, int]:
+    """Counts of the four job types (not ``none``), all keys present."""
+    c = Counter(s.job_type for s in sentences)
+    return {j: c.get(j, 0) for j in JOB_TYPES if j != NONE}
