@@ -1,0 +1,142 @@
+"""The ``jtbd`` command: a thin typer layer that parses arguments and calls library functions.
+
+Every command takes ``--config FILE`` and dotted overrides after the arguments, e.g.::
+
+    jtbd run data/recordings --out data/processed --transcribe.model large-v3 --run.workers 2
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from pipeline.config import Config, load_config
+from pipeline.errors import ConfigError, InputError, JtbdError
+
+app = typer.Typer(
+    help=(
+        "Turn French Jobs-To-Be-Done interviews (audio or transcripts) into tagged sentences "
+        "and job segments. Settings come from configs/default.yaml; change any of them with "
+        "--config FILE or a dotted option such as --transcribe.model large-v3."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+ConfigOpt = typer.Option(None, "--config", "-c", help="A YAML file with the settings to change.")
+OutOpt = typer.Option(Path("data/processed"), "--out", "-o", help="Folder for the outputs.")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show debugging details.")
+
+
+def _setup(ctx: typer.Context, config_file: Path | None, verbose: bool) -> Config:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("faster_whisper", "numba", "httpx", "urllib3", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return load_config(config_file, list(ctx.args))
+    except ConfigError as exc:
+        typer.secho(f"Configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+def _finish(summary) -> None:
+    typer.echo("")
+    typer.echo(
+        f"{len(summary.succeeded)} of {summary.interviews} interviews processed, "
+        f"{summary.segments} job segments, {summary.seconds:.1f} s "
+        f"(work done: {dict(summary.work) or 'none, everything was up to date'})."
+    )
+    if summary.failed:
+        typer.secho(f"{len(summary.failed)} file(s) could not be processed:", fg="red", err=True)
+        for path, problem in summary.failed:
+            typer.secho(f"  - {path}: {problem}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+def _run(ctx, input_dir: Path, out: Path, config_file, verbose, upto: str) -> None:
+    from pipeline.run import run_batch
+
+    config = _setup(ctx, config_file, verbose)
+    try:
+        summary = run_batch(input_dir, out, config, upto=upto)
+    except InputError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from None
+    except JtbdError as exc:
+        typer.secho(f"Error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    _finish(summary)
+
+
+@app.command(context_settings=_EXTRA)
+def run(
+    ctx: typer.Context,
+    input_dir: Path = typer.Argument(..., help="The drop folder: audio files and/or transcripts."),
+    out: Path = OutOpt,
+    config_file: Path | None = ConfigOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
+    """Run every stage: transcribe audio, find speakers, split sentences, tag, build job segments.
+
+    Work already done is not redone. Files that cannot be read are listed at the end
+    and the command exits with code 1; the other interviews are processed.
+    """
+    _run(ctx, input_dir, out, config_file, verbose, "segment")
+
+
+@app.command(context_settings=_EXTRA)
+def transcribe(
+    ctx: typer.Context,
+    input_dir: Path = typer.Argument(..., help="The drop folder."),
+    out: Path = OutOpt,
+    config_file: Path | None = ConfigOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
+    """Only transcribe the audio files (with speakers) into OUT/transcripts/."""
+    _run(ctx, input_dir, out, config_file, verbose, "transcribe")
+
+
+@app.command(context_settings=_EXTRA)
+def tag(
+    ctx: typer.Context,
+    input_dir: Path = typer.Argument(..., help="The drop folder."),
+    out: Path = OutOpt,
+    config_file: Path | None = ConfigOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
+    """Transcribe when needed, split into sentences and tag them; no job segments."""
+    _run(ctx, input_dir, out, config_file, verbose, "tag")
+
+
+@app.command(context_settings=_EXTRA)
+def segment(
+    ctx: typer.Context,
+    input_dir: Path = typer.Argument(..., help="The drop folder (already tagged into OUT)."),
+    out: Path = OutOpt,
+    config_file: Path | None = ConfigOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
+    """Build job segments across interviews (runs the earlier stages first when needed)."""
+    _run(ctx, input_dir, out, config_file, verbose, "segment")
+
+
+@app.command(name="config", context_settings=_EXTRA)
+def show_config(
+    ctx: typer.Context, config_file: Path | None = ConfigOpt
+) -> None:
+    """Print the configuration in force (defaults + your file + overrides), validated."""
+    config = _setup(ctx, config_file, False)
+    typer.echo(json.dumps(config.model_dump(mode="json"), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
