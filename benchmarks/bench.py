@@ -67,9 +67,9 @@ def text_throughput() -> tuple[int, float]:
     from pipeline.config import load_config
     from pipeline.ingest import discover, read_transcript
     from pipeline.nlp import load_nlp
+    from pipeline.sentences import split_sentences
     from pipeline.speakers import assign_roles
     from pipeline.tagging import get_tagger
-    from pipeline.sentences import split_sentences
 
     config = load_config()
     items, _ = discover(ROOT / "data" / "recordings", config.ingest)
@@ -93,7 +93,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="repeat the timings, keep the best")
     args = parser.parse_args()
     if not args.audio.exists():
-        print(f"error: {args.audio} not found; give an audio file of at least 2 minutes", file=sys.stderr)
+        print(
+            f"error: {args.audio} not found; give an audio file of at least 2 minutes",
+            file=sys.stderr,
+        )
         return 2
     jtbd = str(Path(PY).parent / "jtbd")
     direct_runs, pipe_runs, cached_runs = [], [], []
@@ -103,19 +106,31 @@ def main() -> int:
             drop = Path(tmp) / "in"
             drop.mkdir()
             shutil.copy(args.audio, drop / args.audio.name)
-            cmd = [jtbd, "run", str(drop), "--out", str(Path(tmp) / "out"), "--transcribe.progress", "false"]
+            cmd = [
+                jtbd,
+                "run",
+                str(drop),
+                "--out",
+                str(Path(tmp) / "out"),
+                "--transcribe.progress",
+                "false",
+            ]
             pipe_runs.append(measure(cmd))
             cached_runs.append(measure(cmd))
     direct = min(direct_runs, key=lambda r: r["wall"])
     pipe = min(pipe_runs, key=lambda r: r["wall"])
     cached = min(cached_runs, key=lambda r: r["wall"])
     n, secs = text_throughput()
-    print(f"audio file                      : {args.audio}")
-    print(f"faster-whisper batched, direct  : {direct['wall']:7.1f} s   peak RSS {direct['rss_mb']:6.0f} MB")
-    print(f"jtbd run, whole pipeline        : {pipe['wall']:7.1f} s   peak RSS {pipe['rss_mb']:6.0f} MB")
-    print(f"ratio pipeline / direct         : {pipe['wall'] / direct['wall']:7.2f}   (target <= 1.1)")
-    print(f"jtbd run again, nothing new     : {cached['wall']:7.1f} s   peak RSS {cached['rss_mb']:6.0f} MB")
-    print(f"text stages (split + tag)       : {n / secs:7.0f} sentences/s ({n} sentences in {secs:.2f} s)")
+    rows = [
+        ("audio file", f"{args.audio}"),
+        ("faster-whisper batched, direct", f"{direct['wall']:7.1f} s   peak RSS {direct['rss_mb']:6.0f} MB"),
+        ("jtbd run, whole pipeline", f"{pipe['wall']:7.1f} s   peak RSS {pipe['rss_mb']:6.0f} MB"),
+        ("ratio pipeline / direct", f"{pipe['wall'] / direct['wall']:7.2f}   (target <= 1.1)"),
+        ("jtbd run again, nothing new", f"{cached['wall']:7.1f} s   peak RSS {cached['rss_mb']:6.0f} MB"),
+        ("text stages (split + tag)", f"{n / secs:7.0f} sentences/s ({n} in {secs:.2f} s)"),
+    ]
+    for name, value in rows:
+        print(f"{name:<32}: {value}")
     return 0 if pipe["rc"] == 0 and direct["rc"] == 0 else 1
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -28,9 +29,13 @@ app = typer.Typer(
 )
 
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
-ConfigOpt = typer.Option(None, "--config", "-c", help="A YAML file with the settings to change.")
-OutOpt = typer.Option(Path("data/processed"), "--out", "-o", help="Folder for the outputs.")
-VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show debugging details.")
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="A YAML file with the settings to change.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show debugging details.")]
+InputArg = Annotated[Path, typer.Argument(help="The drop folder: audio files and/or transcripts.")]
+DEFAULT_OUT = Path("data/processed")
 
 
 def _setup(ctx: typer.Context, config_file: Path | None, verbose: bool) -> Config:
@@ -80,15 +85,16 @@ def _run(ctx, input_dir: Path, out: Path, config_file, verbose, upto: str) -> No
 @app.command(context_settings=_EXTRA)
 def run(
     ctx: typer.Context,
-    input_dir: Path = typer.Argument(..., help="The drop folder: audio files and/or transcripts."),
-    out: Path = OutOpt,
-    config_file: Path | None = ConfigOpt,
-    verbose: bool = VerboseOpt,
+    input_dir: InputArg,
+    out: OutOpt = DEFAULT_OUT,
+    config_file: ConfigOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Run every stage: transcribe audio, find speakers, split sentences, tag, build job segments.
 
-    Work already done is not redone. Files that cannot be read are listed at the end
-    and the command exits with code 1; the other interviews are processed.
+    Work already done is not redone. Files that cannot be read are listed at the end and the
+    command exits with code 1; the other interviews are processed. Any setting of
+    configs/default.yaml can be changed after the arguments, e.g. --transcribe.model large-v3.
     """
     _run(ctx, input_dir, out, config_file, verbose, "segment")
 
@@ -96,10 +102,10 @@ def run(
 @app.command(context_settings=_EXTRA)
 def transcribe(
     ctx: typer.Context,
-    input_dir: Path = typer.Argument(..., help="The drop folder."),
-    out: Path = OutOpt,
-    config_file: Path | None = ConfigOpt,
-    verbose: bool = VerboseOpt,
+    input_dir: InputArg,
+    out: OutOpt = DEFAULT_OUT,
+    config_file: ConfigOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Only transcribe the audio files (with speakers) into OUT/transcripts/."""
     _run(ctx, input_dir, out, config_file, verbose, "transcribe")
@@ -108,10 +114,10 @@ def transcribe(
 @app.command(context_settings=_EXTRA)
 def tag(
     ctx: typer.Context,
-    input_dir: Path = typer.Argument(..., help="The drop folder."),
-    out: Path = OutOpt,
-    config_file: Path | None = ConfigOpt,
-    verbose: bool = VerboseOpt,
+    input_dir: InputArg,
+    out: OutOpt = DEFAULT_OUT,
+    config_file: ConfigOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Transcribe when needed, split into sentences and tag them; no job segments."""
     _run(ctx, input_dir, out, config_file, verbose, "tag")
@@ -120,19 +126,17 @@ def tag(
 @app.command(context_settings=_EXTRA)
 def segment(
     ctx: typer.Context,
-    input_dir: Path = typer.Argument(..., help="The drop folder (already tagged into OUT)."),
-    out: Path = OutOpt,
-    config_file: Path | None = ConfigOpt,
-    verbose: bool = VerboseOpt,
+    input_dir: InputArg,
+    out: OutOpt = DEFAULT_OUT,
+    config_file: ConfigOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Build job segments across interviews (runs the earlier stages first when needed)."""
     _run(ctx, input_dir, out, config_file, verbose, "segment")
 
 
 @app.command(name="config", context_settings=_EXTRA)
-def show_config(
-    ctx: typer.Context, config_file: Path | None = ConfigOpt
-) -> None:
+def show_config(ctx: typer.Context, config_file: ConfigOpt = None) -> None:
     """Print the configuration in force (defaults + your file + overrides), validated."""
     config = _setup(ctx, config_file, False)
     typer.echo(json.dumps(config.model_dump(mode="json"), indent=2, ensure_ascii=False))

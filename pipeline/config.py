@@ -33,7 +33,14 @@ class IngestConfig(_Section):
     """Which files count as interviews."""
 
     audio_extensions: list[str] = [
-        ".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4",
+        ".wav",
+        ".mp3",
+        ".m4a",
+        ".flac",
+        ".ogg",
+        ".opus",
+        ".webm",
+        ".mp4",
     ]
     transcript_extensions: list[str] = [".txt", ".vtt", ".srt"]
     ignore_hidden: bool = True
@@ -161,7 +168,9 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
     while i < len(args):
         arg = args[i]
         if not arg.startswith("--") or "." not in arg:
-            raise ConfigError(f"unexpected argument {arg!r}: overrides look like --section.key VALUE")
+            raise ConfigError(
+                f"unexpected argument {arg!r}: overrides look like --section.key VALUE"
+            )
         key = arg[2:]
         if "=" in key:
             key, raw = key.split("=", 1)

@@ -63,7 +63,9 @@ def discover(input_dir: Path, cfg: IngestConfig) -> tuple[list[InterviewFile], l
                 InputError(
                     path,
                     E_UNKNOWN_EXT.format(
-                        ext=ext or path.name, audio=" ".join(sorted(audio)), text=" ".join(sorted(text))
+                        ext=ext or path.name,
+                        audio=" ".join(sorted(audio)),
+                        text=" ".join(sorted(text)),
                     ),
                 )
             )
@@ -76,7 +78,9 @@ def discover(input_dir: Path, cfg: IngestConfig) -> tuple[list[InterviewFile], l
             kept = found[path.stem].path.name
             dropped = path.name if kept != path.name else previous.path.name
             errors.append(
-                InputError(dropped, f"same interview id as {kept}; {kept} is used, this file is ignored")
+                InputError(
+                    dropped, f"same interview id as {kept}; {kept} is used, this file is ignored"
+                )
             )
     return sorted(found.values(), key=lambda f: f.interview_id), errors
 

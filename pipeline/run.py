@@ -102,7 +102,9 @@ class RunSummary:
 # ---------------------------------------------------------------- per interview
 
 
-def _transcript_for(item: InterviewFile, config: Config, paths: Paths, work: list[str]) -> Transcript:
+def _transcript_for(
+    item: InterviewFile, config: Config, paths: Paths, work: list[str]
+) -> Transcript:
     """The interview as turns: read a transcript, or transcribe audio (cached)."""
     if item.kind == "text":
         return read_transcript(item.path, item.interview_id)
@@ -129,7 +131,9 @@ def _transcript_for(item: InterviewFile, config: Config, paths: Paths, work: lis
     return transcript
 
 
-def process_interview(item: InterviewFile, config: Config, out_dir: Path, upto: str = "tag") -> InterviewOutcome:
+def process_interview(
+    item: InterviewFile, config: Config, out_dir: Path, upto: str = "tag"
+) -> InterviewOutcome:
     """Run the per-interview stages on one file; never raises for a bad input.
 
     ``upto`` is ``"transcribe"`` (audio → transcript only) or ``"tag"`` (the whole
@@ -156,9 +160,9 @@ def process_interview(item: InterviewFile, config: Config, out_dir: Path, upto: 
             if not sentences:
                 raise InputError(item.path, "no sentence could be read from the transcript")
             outcome.work.append("tag")
-            meta = {
-                k: v for k, v in transcript.to_dict().items() if k not in {"turns"}
-            } | {"n_turns": len(transcript.turns)}
+            meta = {k: v for k, v in transcript.to_dict().items() if k not in {"turns"}} | {
+                "n_turns": len(transcript.turns)
+            }
             write_cached(
                 tagged_path, key, {"interview": meta, "sentences": [s.to_dict() for s in sentences]}
             )
@@ -206,7 +210,12 @@ def build_corpus(paths: Paths, interview_ids: list[str], config: Config, work: C
     interviews, sentences = load_tagged(paths, interview_ids)
     corpus_key = stage_key(
         "segment",
-        text_hash(*(f"{s.sentence_id}|{s.text}|{s.role}|{s.phase}|{s.force}|{s.job_type}" for s in sentences)),
+        text_hash(
+            *(
+                f"{s.sentence_id}|{s.text}|{s.role}|{s.phase}|{s.force}|{s.job_type}"
+                for s in sentences
+            )
+        ),
         section_hash(config, "segments"),
     )
     cached = read_cached(paths.corpus, corpus_key)
@@ -285,7 +294,9 @@ def run_batch(input_dir: Path, out_dir: Path, config: Config, upto: str = "segme
     summary.succeeded = done
     if upto != "transcribe" and done:
         if upto == "segment":
-            interviews, sentences, segments, quotes = build_corpus(paths, done, config, summary.work)
+            interviews, sentences, segments, quotes = build_corpus(
+                paths, done, config, summary.work
+            )
         else:
             interviews, sentences = load_tagged(paths, done)
             segments, quotes = [], []

@@ -47,10 +47,14 @@ def _word_offsets(turn: Turn) -> list[tuple[int, int]]:
     return spans
 
 
-def _times(turn: Turn, char_start: int, char_end: int, offsets) -> tuple[float | None, float | None]:
+def _times(
+    turn: Turn, char_start: int, char_end: int, offsets
+) -> tuple[float | None, float | None]:
     if turn.words:
         inside = [
-            w for w, (a, b) in zip(turn.words, offsets, strict=True) if b > char_start and a < char_end
+            w
+            for w, (a, b) in zip(turn.words, offsets, strict=True)
+            if b > char_start and a < char_end
         ]
         if inside:
             return round(inside[0].start, 2), round(inside[-1].end, 2)

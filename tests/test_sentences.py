@@ -7,7 +7,9 @@ from pipeline.sentences import sentence_id, split_sentences
 
 
 def _transcript(turns):
-    return Transcript("itw", "itw.txt", "text", turns, roles={"Q": "interviewer", "R": "interviewee"})
+    return Transcript(
+        "itw", "itw.txt", "text", turns, roles={"Q": "interviewer", "R": "interviewee"}
+    )
 
 
 def test_split_roles_and_fragments(nlp):
@@ -31,7 +33,12 @@ def test_split_roles_and_fragments(nlp):
 
 def test_ids_stable_and_independent_of_position(nlp):
     a = _transcript([Turn(0, "R", "On perdait des clients. On perdait des clients.")])
-    b = _transcript([Turn(0, "Q", "Une question ?"), Turn(1, "R", "On perdait des clients. On perdait des clients.")])
+    b = _transcript(
+        [
+            Turn(0, "Q", "Une question ?"),
+            Turn(1, "R", "On perdait des clients. On perdait des clients."),
+        ]
+    )
     ids_a = [s.sentence_id for s in split_sentences(a, nlp)[0]]
     ids_b = [s.sentence_id for s in split_sentences(b, nlp)[0]][1:]
     assert ids_a == ids_b  # inserting a sentence before does not move the ids
@@ -41,8 +48,13 @@ def test_ids_stable_and_independent_of_position(nlp):
 
 def test_times_from_words(nlp):
     words = [
-        Word(0.0, 0.2, "Je"), Word(0.2, 0.4, "vais"), Word(0.4, 0.6, "bien."), Word(1.0, 1.3, "On"), Word(1.3, 1.6, "a"),
-        Word(1.6, 2.2, "signé"), Word(2.2, 2.9, "hier."),
+        Word(0.0, 0.2, "Je"),
+        Word(0.2, 0.4, "vais"),
+        Word(0.4, 0.6, "bien."),
+        Word(1.0, 1.3, "On"),
+        Word(1.3, 1.6, "a"),
+        Word(1.6, 2.2, "signé"),
+        Word(2.2, 2.9, "hier."),
     ]
     tr = _transcript([Turn(0, "R", "Je vais bien. On a signé hier.", 0.0, 2.9, words)])
     sentences, _ = split_sentences(tr, nlp)
@@ -50,7 +62,9 @@ def test_times_from_words(nlp):
 
 
 def test_times_interpolated_in_timestamped_text_turns(nlp):
-    tr = _transcript([Turn(0, "R", "Première phrase assez longue ici. Deuxième phrase.", 10.0, 20.0)])
+    tr = _transcript(
+        [Turn(0, "R", "Première phrase assez longue ici. Deuxième phrase.", 10.0, 20.0)]
+    )
     sentences, _ = split_sentences(tr, nlp)
     assert sentences[0].start == 10.0
     assert 10.0 < sentences[1].start < 20.0 and sentences[1].end == 20.0
