@@ -121,12 +121,15 @@ def main() -> int:
     pipe = min(pipe_runs, key=lambda r: r["wall"])
     cached = min(cached_runs, key=lambda r: r["wall"])
     n, secs = text_throughput()
+    def timing(r: dict) -> str:
+        return f"{r['wall']:7.1f} s   peak RSS {r['rss_mb']:6.0f} MB"
+
     rows = [
         ("audio file", f"{args.audio}"),
-        ("faster-whisper batched, direct", f"{direct['wall']:7.1f} s   peak RSS {direct['rss_mb']:6.0f} MB"),
-        ("jtbd run, whole pipeline", f"{pipe['wall']:7.1f} s   peak RSS {pipe['rss_mb']:6.0f} MB"),
+        ("faster-whisper batched, direct", timing(direct)),
+        ("jtbd run, whole pipeline", timing(pipe)),
         ("ratio pipeline / direct", f"{pipe['wall'] / direct['wall']:7.2f}   (target <= 1.1)"),
-        ("jtbd run again, nothing new", f"{cached['wall']:7.1f} s   peak RSS {cached['rss_mb']:6.0f} MB"),
+        ("jtbd run again, nothing new", timing(cached)),
         ("text stages (split + tag)", f"{n / secs:7.0f} sentences/s ({n} in {secs:.2f} s)"),
     ]
     for name, value in rows:
