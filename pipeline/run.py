@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import traceback
 from collections import Counter
@@ -121,7 +122,11 @@ def _transcript_for(
         return Transcript.from_dict(cached["transcript"])
     from pipeline.transcribe import transcribe_audio_file
 
-    transcript = transcribe_audio_file(item.path, config)
+    warm = _warm_up(config)
+    try:
+        transcript = transcribe_audio_file(item.path, config)
+    finally:
+        warm.join()  # the text stages must not race the warm-up for the same models
     transcript.interview_id = item.interview_id
     work.append("transcribe")
     from pipeline.cache import atomic_write_text
@@ -129,6 +134,36 @@ def _transcript_for(
     atomic_write_text(paths.transcripts / f"{item.interview_id}.txt", transcript_to_txt(transcript))
     write_cached(cache_path, key, {"transcript": transcript.to_dict()})
     return transcript
+
+
+def _warm_up(config: Config) -> threading.Thread:
+    """Load the text-stage models in a thread while Whisper transcribes.
+
+    CTranslate2 releases the GIL while it decodes, so loading spaCy (seconds of regex
+    compilation), building the tagger's matchers and loading the sentence encoder
+    overlap with transcription instead of adding to it. Started only when audio is
+    really transcribed, so a run with nothing new still loads no model.
+    """
+
+    def work() -> None:
+        try:
+            from pipeline.nlp import load_nlp
+            from pipeline.tagging import get_tagger
+
+            get_tagger(load_nlp(config.nlp.spacy_model), config.tagging)
+            if config.run.workers <= 1:  # the corpus stage runs in this same process
+                import hdbscan  # noqa: F401
+                import umap  # noqa: F401
+
+                from pipeline.segments import get_embedder
+
+                get_embedder(config.segments).embed(["échauffement du modèle"])
+        except Exception:  # noqa: BLE001 - the stage itself will report the real error
+            log.debug("warm-up failed\n%s", traceback.format_exc())
+
+    thread = threading.Thread(target=work, name="jtbd-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def process_interview(

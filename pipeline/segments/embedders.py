@@ -150,15 +150,26 @@ EMBEDDERS: dict[str, Callable[[SegmentsConfig], Embedder]] = {
 }
 
 
+_LOADED: dict[tuple, Embedder] = {}
+
+
 def get_embedder(cfg: SegmentsConfig) -> Embedder:
-    """The embedder named by ``cfg.embedder`` (nothing heavy is loaded until ``embed``)."""
+    """The embedder named by ``cfg.embedder``, one instance per process and model.
+
+    Nothing heavy is loaded until ``embed``; the instance is kept so that a model loaded
+    once (or warmed up while Whisper works, see :mod:`pipeline.run`) is reused.
+    """
+    key = (cfg.embedder, cfg.model, cfg.device)
+    if key in _LOADED:
+        return _LOADED[key]
     try:
         factory = EMBEDDERS[cfg.embedder]
     except KeyError:
         raise ModelError(
             f"unknown embedder {cfg.embedder!r}; expected one of {sorted(EMBEDDERS)}"
         ) from None
-    return factory(cfg)
+    _LOADED[key] = embedder = factory(cfg)
+    return embedder
 
 
 def text_key(name: str, text: str) -> str:
