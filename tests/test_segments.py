@@ -382,3 +382,18 @@ def test_priority_follows_pain(use_embedder, nlp):
     assert top.priority == 1.0
     assert set(top.interviews) == {"itw-C", "itw-D"}
     assert all(0.0 <= s.priority <= 1.0 for s in segments)
+
+
+def test_small_corpus_fallback_keeps_unrelated_interviews_apart():
+    """HDBSCAN finds nothing in a handful of sentences: similar ones group, others don't."""
+    from pipeline.segments.cluster import _small_groups
+
+    rng = np.random.default_rng(0)
+    a, b = np.eye(8)[0], np.eye(8)[1]
+    pts = np.stack([a + 0.05 * rng.standard_normal(8) for _ in range(3)]
+                   + [b + 0.05 * rng.standard_normal(8) for _ in range(2)])
+    pts /= np.linalg.norm(pts, axis=1, keepdims=True)
+    labels = _small_groups(pts, 0.35)
+    assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1
+    assert labels[0] != labels[3]
+    assert _small_groups(pts[:1], 0.35).tolist() == [0]

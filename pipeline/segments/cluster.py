@@ -117,6 +117,26 @@ def _hdbscan(points: np.ndarray, min_cluster_size: int, min_samples: int | None)
     return model.fit_predict(np.asarray(points, dtype=np.float64))
 
 
+def _small_groups(space: np.ndarray, min_similarity: float) -> np.ndarray:
+    """Groups of a corpus too small for density clustering (HDBSCAN found nothing).
+
+    Average-linkage agglomerative clustering, cutting where the mean cosine similarity
+    falls under ``min_similarity``: one interview (whose sentences share its context
+    vector) stays one segment, while unrelated interviews are not forced together.
+    """
+    if len(space) == 1:
+        return np.zeros(1, dtype=int)
+    from sklearn.cluster import AgglomerativeClustering
+
+    model = AgglomerativeClustering(
+        n_clusters=None,
+        metric="cosine",
+        linkage="average",
+        distance_threshold=1.0 - min_similarity,
+    )
+    return model.fit_predict(np.asarray(space, dtype=np.float64)).astype(int)
+
+
 def centroids(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Normalised mean vector of each cluster ``0..max(labels)``."""
     k = int(labels.max()) + 1 if len(labels) else 0
@@ -140,9 +160,9 @@ def cluster_embeddings(
     ``groups`` are the interview ids of the rows (for context smoothing). Noise points
     go to the nearest centroid when ``cfg.reassign_noise`` and their cosine to it is at
     least ``cfg.noise_similarity``; the others stay ``-1``. When HDBSCAN finds no cluster
-    at all (e.g. one interview, a handful of sentences) every sentence forms one segment:
-    a single interview is one job by construction. Labels are then renumbered by size
-    (largest first), ties broken by the smallest sentence id.
+    at all (a handful of sentences), :func:`_small_groups` groups them by similarity:
+    a single interview stays one segment, unrelated interviews stay apart. Labels are
+    then renumbered by size (largest first), ties broken by the smallest sentence id.
     """
     n = len(embeddings)
     if n == 0:
@@ -150,12 +170,12 @@ def cluster_embeddings(
     space = smooth_with_context(embeddings, groups, context_weight)
     mcs = cfg.min_cluster_size or adaptive_min_cluster_size(n)
     if n < mcs:
-        labels = np.zeros(n, dtype=int)
+        labels = _small_groups(space, cfg.noise_similarity)
     else:
         min_samples = cfg.min_samples or max(1, mcs // 2)
         labels = _hdbscan(reduce(space, cfg), mcs, min(min_samples, n - 1) or 1)
         if labels.max() < 0:
-            labels = np.zeros(n, dtype=int)
+            labels = _small_groups(space, cfg.noise_similarity)
     reassigned = 0
     noise = np.flatnonzero(labels < 0)
     if cfg.reassign_noise and len(noise) and labels.max() >= 0:
