@@ -67,72 +67,76 @@ def _finish(summary) -> None:
         raise typer.Exit(1)
 
 
-def _run(ctx, input_dir: Path, out: Path, config_file, verbose, upto: str) -> None:
-    from pipeline.run import run_batch
-
-    config = _setup(ctx, config_file, verbose)
+def _guarded(call):
+    """Run a library call, turning project errors into a message and exit code 2."""
     try:
-        summary = run_batch(input_dir, out, config, upto=upto)
+        return call()
     except InputError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from None
     except JtbdError as exc:
         typer.secho(f"Error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
-    _finish(summary)
 
 
-@app.command(context_settings=_EXTRA)
-def run(
-    ctx: typer.Context,
-    input_dir: InputArg,
-    out: OutOpt = DEFAULT_OUT,
-    config_file: ConfigOpt = None,
-    verbose: VerboseOpt = False,
-) -> None:
-    """Run every stage: transcribe audio, find speakers, split sentences, tag, build job segments.
+def _batch_command(upto: str, doc: str):
+    """A command that runs the per-interview stages up to ``upto`` on a drop folder."""
+
+    def command(
+        ctx: typer.Context,
+        input_dir: InputArg,
+        out: OutOpt = DEFAULT_OUT,
+        config_file: ConfigOpt = None,
+        verbose: VerboseOpt = False,
+    ) -> None:
+        from pipeline.run import run_batch
+
+        config = _setup(ctx, config_file, verbose)
+        _finish(_guarded(lambda: run_batch(input_dir, out, config, upto=upto)))
+
+    command.__doc__ = doc
+    return command
+
+
+app.command(name="run", context_settings=_EXTRA)(
+    _batch_command(
+        "segment",
+        """Run every stage: transcribe, find speakers, split sentences, tag, build job segments.
 
     Work already done is not redone. Files that cannot be read are listed at the end and the
     command exits with code 1; the other interviews are processed. Any setting of
     configs/default.yaml can be changed after the arguments, e.g. --transcribe.model large-v3.
-    """
-    _run(ctx, input_dir, out, config_file, verbose, "segment")
-
-
-@app.command(context_settings=_EXTRA)
-def transcribe(
-    ctx: typer.Context,
-    input_dir: InputArg,
-    out: OutOpt = DEFAULT_OUT,
-    config_file: ConfigOpt = None,
-    verbose: VerboseOpt = False,
-) -> None:
-    """Only transcribe the audio files (with speakers) into OUT/transcripts/."""
-    _run(ctx, input_dir, out, config_file, verbose, "transcribe")
-
-
-@app.command(context_settings=_EXTRA)
-def tag(
-    ctx: typer.Context,
-    input_dir: InputArg,
-    out: OutOpt = DEFAULT_OUT,
-    config_file: ConfigOpt = None,
-    verbose: VerboseOpt = False,
-) -> None:
-    """Transcribe when needed, split into sentences and tag them; no job segments."""
-    _run(ctx, input_dir, out, config_file, verbose, "tag")
+    """,
+    )
+)
+app.command(name="transcribe", context_settings=_EXTRA)(
+    _batch_command(
+        "transcribe", "Only transcribe the audio files (with speakers) into OUT/transcripts/."
+    )
+)
+app.command(name="tag", context_settings=_EXTRA)(
+    _batch_command(
+        "tag", "Transcribe when needed, split into sentences and tag them; no job segments."
+    )
+)
 
 
 @app.command(context_settings=_EXTRA)
 def segment(
     ctx: typer.Context,
-    input_dir: InputArg,
     out: OutOpt = DEFAULT_OUT,
     config_file: ConfigOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Build job segments across interviews (runs the earlier stages first when needed)."""
-    _run(ctx, input_dir, out, config_file, verbose, "segment")
+    """Rebuild the job segments and the tables from the interviews already tagged in OUT.
+
+    Useful after changing a segments.* setting: no input folder is read, no audio is
+    transcribed, nothing is re-tagged.
+    """
+    from pipeline.run import segment_outputs
+
+    config = _setup(ctx, config_file, verbose)
+    _finish(_guarded(lambda: segment_outputs(out, config)))
 
 
 @app.command(name="config", context_settings=_EXTRA)

@@ -301,6 +301,28 @@ def _map(items: list[InterviewFile], config: Config, out_dir: Path, upto: str):
             yield future.result()
 
 
+def segment_outputs(out_dir: Path, config: Config) -> RunSummary:
+    """Rebuild segments and tables from the interviews tagged by the last run in ``out_dir``."""
+    from pipeline.outputs import write_outputs
+
+    started = time.perf_counter()
+    paths = Paths(Path(out_dir))
+    last = paths.out / "run_summary.json"
+    if last.exists():
+        done = json.loads(last.read_text(encoding="utf-8")).get("succeeded", [])
+    else:
+        done = sorted(p.stem for p in paths.tagged.glob("*.json"))
+    done = [iid for iid in done if (paths.tagged / f"{iid}.json").exists()]
+    if not done:
+        raise InputError(paths.out, "no tagged interview here; run `jtbd run` or `jtbd tag` first")
+    summary = RunSummary(interviews=len(done), succeeded=done)
+    interviews, sentences, segments, quotes = build_corpus(paths, done, config, summary.work)
+    summary.segments = len(segments)
+    write_outputs(paths.out, interviews, sentences, segments, quotes, config.run.formats)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
 def run_batch(input_dir: Path, out_dir: Path, config: Config, upto: str = "segment") -> RunSummary:
     """Process a drop folder into ``out_dir``; the library function behind ``jtbd run``.
 

@@ -142,3 +142,16 @@ def test_worker_processes_give_the_same_tables(data_dir, tmp_path):
     a = pd.read_csv(tmp_path / "serial" / "sentences.csv", encoding="utf-8-sig")
     b = pd.read_csv(tmp_path / "parallel" / "sentences.csv", encoding="utf-8-sig")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_segment_command_rebuilds_from_tagged_interviews(first_run, monkeypatch):
+    _, out = first_run
+    import pipeline.transcribe
+
+    def boom(*args, **kwargs):
+        raise AssertionError("segment must not transcribe")
+
+    monkeypatch.setattr(pipeline.transcribe, "transcribe_audio_file", boom)
+    result = CliRunner().invoke(app, ["segment", "--out", str(out), *FAST, "--segments.seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out / "sentences.csv", encoding="utf-8-sig")["interview_id"].nunique() >= 4
