@@ -24,9 +24,17 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from pipeline.cache import file_hash, read_cached, stage_key, text_hash, write_cached
+from pipeline.cache import (
+    atomic_write_json,
+    atomic_write_text,
+    file_hash,
+    read_cached,
+    stage_key,
+    text_hash,
+    write_cached,
+)
 from pipeline.config import Config, section_hash
-from pipeline.errors import InputError, JtbdError
+from pipeline.errors import E_EMPTY, InputError, JtbdError
 from pipeline.ingest import InterviewFile, discover, read_transcript, transcript_to_txt
 from pipeline.records import Sentence, Transcript
 
@@ -110,8 +118,6 @@ def _transcript_for(
     if item.kind == "text":
         return read_transcript(item.path, item.interview_id)
     if item.path.stat().st_size == 0:
-        from pipeline.errors import E_EMPTY
-
         raise InputError(item.path, E_EMPTY)
     key = stage_key(
         "transcribe", file_hash(item.path), section_hash(config, "transcribe", "speakers")
@@ -129,8 +135,6 @@ def _transcript_for(
         warm.join()  # the text stages must not race the warm-up for the same models
     transcript.interview_id = item.interview_id
     work.append("transcribe")
-    from pipeline.cache import atomic_write_text
-
     atomic_write_text(paths.transcripts / f"{item.interview_id}.txt", transcript_to_txt(transcript))
     write_cached(cache_path, key, {"transcript": transcript.to_dict()})
     return transcript
@@ -360,7 +364,5 @@ def run_batch(input_dir: Path, out_dir: Path, config: Config, upto: str = "segme
         summary.segments = len(segments)
         write_outputs(paths.out, interviews, sentences, segments, quotes, config.run.formats)
     summary.seconds = time.perf_counter() - started
-    from pipeline.cache import atomic_write_json
-
     atomic_write_json(paths.out / "run_summary.json", summary.to_dict())
     return summary
