@@ -15,6 +15,7 @@ Transcript conventions handled (see ``shared/domain.md``):
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from pathlib import Path
 from pipeline.config import IngestConfig
 from pipeline.errors import E_EMPTY, E_ENCODING, E_NO_TURNS, E_UNKNOWN_EXT, InputError
 from pipeline.records import Transcript, Turn
+
+log = logging.getLogger("jtbd")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +40,10 @@ def discover(input_dir: Path, cfg: IngestConfig) -> tuple[list[InterviewFile], l
     """List the interviews of a folder (sorted, non-recursive) and the files that are not.
 
     Unknown extensions come back as errors rather than being silently skipped, so the
-    researcher learns that ``notes.docx`` was not analysed. Two files with the same
-    stem (``a.mp3`` and ``a.txt``) would share an interview id: the transcript wins,
-    since a researcher who dropped a transcript beside its audio corrected it.
+    researcher learns that ``notes.docx`` was not analysed. A recording and a transcript
+    with the same stem (``a.mp3`` and ``a.txt``) are one interview: the transcript wins,
+    since a researcher who dropped it beside the audio corrected the machine transcript.
+    Two transcripts (or two recordings) with the same stem are reported.
     """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
@@ -72,14 +76,21 @@ def discover(input_dir: Path, cfg: IngestConfig) -> tuple[list[InterviewFile], l
             continue
         item = InterviewFile(path.stem, path, kind)
         previous = found.get(path.stem)
-        if previous is None or (previous.kind == "audio" and kind == "text"):
+        if previous is None:
             found[path.stem] = item
-        if previous is not None:
-            kept = found[path.stem].path.name
-            dropped = path.name if kept != path.name else previous.path.name
+        elif previous.kind != kind:
+            # A corrected transcript dropped beside its recording: the normal way to fix
+            # a machine transcript, so the transcript is used and nothing is reported.
+            text_file = item if kind == "text" else previous
+            found[path.stem] = text_file
+            log.info(
+                "%s: using the transcript %s, not the recording", path.stem, text_file.path.name
+            )
+        else:
             errors.append(
                 InputError(
-                    dropped, f"same interview id as {kept}; {kept} is used, this file is ignored"
+                    path,
+                    f"same interview id as {previous.path.name}, which is used; rename one of them",
                 )
             )
     return sorted(found.values(), key=lambda f: f.interview_id), errors

@@ -114,3 +114,14 @@ def test_fixture_transcripts_parse(data_dir):
         tr = read_transcript(path)
         assert len(tr.speakers) >= 2, path
         assert all(t.text for t in tr.turns)
+
+
+def test_corrected_transcript_beside_its_audio_wins_silently(tmp_path):
+    write(tmp_path, "itw.mp3", b"ID3")
+    write(tmp_path, "itw.txt", "Q: Bonjour ?\nR: Bonjour.\n")
+    write(tmp_path, "dup.txt", "Q: A ?\nR: B.\n")
+    write(tmp_path, "dup.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v A>Oui.\n")
+    items, errors = discover(tmp_path, IngestConfig())
+    found = [(i.interview_id, i.path.name) for i in items]
+    assert found == [("dup", "dup.txt"), ("itw", "itw.txt")]
+    assert len(errors) == 1 and errors[0].path.endswith("dup.vtt")
