@@ -67,6 +67,8 @@ class Transcript:
     duration: float | None = None
     speakers: list[str] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)  # speaker -> interviewer/interviewee
+    # audio only: Whisper's own segments (start, end, text), kept for reference
+    asr_segments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

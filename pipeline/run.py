@@ -199,9 +199,9 @@ def process_interview(
             if not sentences:
                 raise InputError(item.path, "no sentence could be read from the transcript")
             outcome.work.append("tag")
-            meta = {k: v for k, v in transcript.to_dict().items() if k not in {"turns"}} | {
-                "n_turns": len(transcript.turns)
-            }
+            meta = {
+                k: v for k, v in transcript.to_dict().items() if k not in {"turns", "asr_segments"}
+            } | {"n_turns": len(transcript.turns)}
             write_cached(
                 tagged_path, key, {"interview": meta, "sentences": [s.to_dict() for s in sentences]}
             )

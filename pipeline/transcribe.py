@@ -106,9 +106,7 @@ def join_apostrophes(words: list[Word]) -> list[Word]:
                 speaker=prev.speaker,
             )
         elif text:
-            out.append(
-                Word(word.start, word.end, text, word.probability, word.speaker)
-            )
+            out.append(Word(word.start, word.end, text, word.probability, word.speaker))
     return out
 
 
@@ -147,7 +145,9 @@ def _resolve_device(device: str, compute_type: str) -> tuple[str, str]:
     if compute_type not in ("default", "auto") and compute_type not in supported:
         log.warning(
             "compute_type %r is not supported on %s (supported: %s); using 'default'",
-            compute_type, device, ", ".join(sorted(supported)),
+            compute_type,
+            device,
+            ", ".join(sorted(supported)),
         )
         compute_type = "default"
     return device, compute_type
@@ -251,8 +251,9 @@ class WhisperTranscriber:
                     for w in (seg.words or [])
                 ]
                 result.segments.append(
-                    AsrSegment(float(seg.start), float(seg.end), seg.text.strip(),
-                               join_apostrophes(words))
+                    AsrSegment(
+                        float(seg.start), float(seg.end), seg.text.strip(), join_apostrophes(words)
+                    )
                 )
                 step = round(min(seg.end, duration) / 60.0, 2) - done
                 if step > 0:
@@ -280,7 +281,8 @@ def get_transcriber(cfg: TranscribeConfig) -> WhisperTranscriber:
             load_keys = ("model", "device", "compute_type", "cpu_threads", "allow_download")
             model = next(
                 (
-                    t.model for t in _CACHE.values()
+                    t.model
+                    for t in _CACHE.values()
                     if all(getattr(t.cfg, k) == getattr(cfg, k) for k in load_keys)
                 ),
                 None,
@@ -341,6 +343,10 @@ def transcribe_audio_file(
         language=asr.language,
         duration=asr.duration,
         speakers=order,
+        asr_segments=[
+            {"start": round(seg.start, 3), "end": round(seg.end, 3), "text": seg.text.strip()}
+            for seg in asr.segments
+        ],
     )
     transcript.roles = speakers.assign_roles(transcript, spk_cfg)
     return transcript

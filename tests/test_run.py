@@ -61,6 +61,10 @@ def test_run_writes_every_table(first_run, drop):
     assert len(audio) >= 3 and audio["start"].notna().all()
     assert audio["start"].is_monotonic_increasing
     assert (out / "transcripts" / f"{audio_id}.txt").exists()
+    import json
+
+    saved = json.loads((out / "transcripts" / f"{audio_id}.json").read_text(encoding="utf-8"))
+    assert saved["transcript"]["asr_segments"] and saved["transcript"]["turns"][0]["words"]
     interviews = pd.read_csv(out / "interviews.csv", encoding="utf-8-sig")
     assert len(interviews) == len(list(drop.iterdir()))
     assert interviews.set_index("interview_id").loc[audio_id, "duration"] > 5
