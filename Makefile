@@ -44,6 +44,8 @@ lint: $(STAMP) ## Check the code with ruff
 bench: $(STAMP) ## Time the pipeline against faster-whisper alone, text throughput, peak memory
 	$(BIN)/python benchmarks/bench.py $(ARGS)
 
-clean: ## Remove outputs (never the inputs, never data/annotations or corrections)
-	rm -rf $(OUT)/* data/interim
-	touch $(OUT)/.gitkeep
+clean: ## Remove the outputs in OUT (only what the pipeline writes; never inputs)
+	@test -n "$(strip $(OUT))" -a -d "$(OUT)" || { echo "OUT is not a folder: $(OUT)"; exit 2; }
+	cd "$(OUT)" && rm -rf interim transcripts run_summary.json \
+		sentences.csv sentences.parquet segments.csv segments.parquet \
+		quotes.csv quotes.parquet interviews.csv interviews.parquet
