@@ -156,3 +156,21 @@ def test_transcribe_audio_file_two_voices(whisper, data_dir, config):
     assert [t.speaker for t in tr.turns] == ["SPEAKER_1", "SPEAKER_2", "SPEAKER_1", "SPEAKER_2"]
     assert tr.roles == {"SPEAKER_1": INTERVIEWER, "SPEAKER_2": INTERVIEWEE}
     assert all(w.speaker == t.speaker for t in tr.turns for w in t.words)
+
+
+def test_device_resolution_cpu_and_cuda_without_gpu():
+    """`auto` falls back to the CPU, a GPU-only compute type falls back to `default`, and
+    asking for CUDA where CTranslate2 sees no GPU is a clear ModelError (not a crash)."""
+    import ctranslate2
+
+    from pipeline.errors import ModelError
+    from pipeline.transcribe import _resolve_device
+
+    assert _resolve_device("cpu", "int8") == ("cpu", "int8")
+    assert _resolve_device("cpu", "float16") == ("cpu", "default")
+    if ctranslate2.get_cuda_device_count() == 0:
+        assert _resolve_device("auto", "int8")[0] == "cpu"
+        with pytest.raises(ModelError, match="cuda"):
+            _resolve_device("cuda", "float16")
+    else:  # on a GPU machine the CUDA path resolves
+        assert _resolve_device("cuda", "float16") == ("cuda", "float16")
