@@ -325,6 +325,20 @@ def test_job_statement_main_verb_without_subject(nlp):
     assert statement.startswith("manger des plats surgelés"), statement
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Franchement, ça m'a vraiment simplifié la compta.", "me simplifier la compta"),
+        ("Ça, ça m'a vraiment aidé.", "m'aider"),  # no dislocated "Ça,", no adverb
+        ("du coup je voulais bloquer ma carte moi", "bloquer ma carte"),  # no trailing "moi"
+        ("En même temps, je voulais suivre mes devis, c'est tout.", "suivre mes devis"),
+    ],
+)
+def test_job_statement_is_trimmed_to_the_job(nlp, text, expected):
+    statement, _ = job_statement(nlp(text))
+    assert statement == expected
+
+
 def test_segment_representation(built):
     _, segments, _ = built
     for seg in segments:

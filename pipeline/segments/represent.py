@@ -86,7 +86,9 @@ GOVERNORS = {
     "rêver", "tenir", "avoir", "aider", "éviter", "cesser", "arrêter",
 }
 SUBJECT_DEPS = {"nsubj", "nsubj:pass", "expl", "expl:subj", "expl:pass", "csubj"}
-LEADING_DROP_DEPS = {"mark", "cc", "punct", "discourse"}
+CLITIC_DEPS = {"obj", "iobj", "expl:comp", "expl:pv", "obl", "obl:arg"}
+STRONG_PRONOUNS = {"moi", "toi", "lui", "nous", "vous", "eux", "elles"}
+WEAK_VERBS = {"avoir", "être"}
 NEGATIONS = {"plus", "pas", "jamais", "rien"}
 MAX_STATEMENT_TOKENS = 18
 
@@ -132,13 +134,17 @@ def _governed_infinitive(doc):
 
 
 def _negation_prefix(verb) -> str:
-    """'ne plus' when the chain above the verb is negated ("je ne veux plus perdre...")."""
+    """'ne plus' when the verb, or the want/can chain that governs it, is negated
+    ("je ne veux plus perdre..."); a negation further up ("..., c'est pas normal")
+    belongs to another clause and is not carried over."""
     tok = verb
     for _ in range(4):
         negs = [c.lower_ for c in tok.children if c.lower_ in NEGATIONS and c.dep_ == "advmod"]
         if negs:
             return f"ne {negs[0]} "
-        if tok.head is tok:
+        if tok.head is tok or tok.dep_ not in {"xcomp", "obj", "ccomp"}:
+            break
+        if tok.head.lemma_.lower() not in GOVERNORS:
             break
         tok = tok.head
     return ""
@@ -189,10 +195,15 @@ def job_statement(doc) -> tuple[str, int]:
             if child.dep_ in {"conj", "advcl", "parataxis", "ccomp"} and child.i > verb.i:
                 drop.update(t.i for t in child.subtree)
         toks = [t for t in verb.subtree if t.i not in drop][:MAX_STATEMENT_TOKENS]
-    while toks and toks[0].i < verb.i and toks[0].dep_ in LEADING_DROP_DEPS:
-        toks = toks[1:]
-    while toks and toks[-1].dep_ in {"cc", "mark", "punct"}:
-        toks = toks[:-1]
+    # Before the verb only its clitic pronouns stay ("me", "en", "y"): a dislocated
+    # "Ça," or a framing "En même temps," is not part of the job.
+    toks = [t for t in toks if t.i >= verb.i or (t.pos_ == "PRON" and t.dep_ in CLITIC_DEPS)]
+    while toks and toks[-1].i > verb.i and (
+        toks[-1].dep_ in {"cc", "mark", "punct", "cop"} | SUBJECT_DEPS
+        or toks[-1].pos_ == "AUX"
+        or toks[-1].lower_ in STRONG_PRONOUNS
+    ):
+        toks = toks[:-1]  # trailing "et", ",", "c'est" or a dislocated "moi"
     words = []
     for t in toks:
         if t.i == verb.i and kind == 1 and not _is_infinitive(t):
@@ -200,9 +211,13 @@ def job_statement(doc) -> tuple[str, int]:
         else:
             words.append(t.text_with_ws)
     text = "".join(words).strip()
+    # "m'" + consonant after the auxiliary went away: "m' rassurer" -> "me rassurer"
+    text = re.sub(
+        r"\b([mtsMTS])['’]\s*(?=[^aeiouyhéèêàâîôûAEIOUYHÉ\s])", lambda m: m.group(1) + "e ", text
+    )
     text = re.sub(r"\s+([,.;:!?)])", r"\1", text)
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-").rstrip(" .!?…")
-    if len(text.split()) < 2:
+    if len(re.split(r"[\s'’]+", text)) < 2:  # "m'aider" is two words
         return clean_sentence(doc), 0
     return (_negation_prefix(verb) + text).strip(), kind
 
@@ -231,6 +246,7 @@ def best_job_statement(
         first = text.split()[0].lower().rstrip(",")
         score = float(centrality[i]) + 0.15 * kind + 0.1 * (s.job_type == "functional")
         score += 0.05 * (3 <= len(text.split()) <= 14) - 0.1 * (first in PRONOUN_STARTS)
+        score -= 0.1 * (first in WEAK_VERBS)  # "avoir un client qui..." says little
         if score > best[1]:
             best = (text, score)
     return best[0]
