@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,28 @@ def text_hash(*parts: str) -> str:
         digest.update(part.encode("utf-8"))
         digest.update(b"\x1f")
     return digest.hexdigest()
+
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=32)
+def code_hash(*names: str) -> str:
+    """Hash of the package's own source for some modules or subpackages (``"tagging"``).
+
+    Part of a stage's cache key, so that improving the tagger or the clustering
+    re-computes their results on the next run even without a version bump, while an
+    unrelated change leaves the (expensive) transcripts alone.
+    """
+    digest = hashlib.sha256()
+    for name in names:
+        target = PACKAGE / name
+        files = sorted(target.rglob("*")) if target.is_dir() else [target.with_suffix(".py")]
+        for path in files:
+            if path.is_file() and path.suffix in {".py", ".yaml", ".txt", ".json"}:
+                digest.update(path.relative_to(PACKAGE).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def stage_key(stage: str, *parts: str) -> str:

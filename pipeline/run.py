@@ -27,6 +27,7 @@ from pathlib import Path
 from pipeline.cache import (
     atomic_write_json,
     atomic_write_text,
+    code_hash,
     file_hash,
     read_cached,
     stage_key,
@@ -120,7 +121,11 @@ def _transcript_for(
     if item.path.stat().st_size == 0:
         raise InputError(item.path, E_EMPTY)
     key = stage_key(
-        "transcribe", file_hash(item.path), section_hash(config, "transcribe", "speakers")
+        "transcribe",
+        file_hash(item.path),
+        # No code hash here: transcription is the expensive stage, so it is redone only
+        # when the audio, its settings or the package version change.
+        section_hash(config, "transcribe", "speakers"),
     )
     cache_path = paths.transcripts / f"{item.interview_id}.json"
     cached = read_cached(cache_path, key)
@@ -192,7 +197,12 @@ def process_interview(
         # folder, or copying it, must not re-tag anything.
         content = {k: v for k, v in transcript.to_dict().items() if k != "source"}
         tr_hash = text_hash(json.dumps(content, sort_keys=True, ensure_ascii=False))
-        key = stage_key("tag", tr_hash, section_hash(config, "nlp", "tagging"))
+        key = stage_key(
+            "tag",
+            tr_hash,
+            section_hash(config, "nlp", "tagging"),
+            code_hash("sentences", "tagging", "speakers"),
+        )
         tagged_path = paths.tagged / f"{item.interview_id}.json"
         if read_cached(tagged_path, key) is None:
             sentences = tag_transcript(transcript, config)
@@ -256,6 +266,7 @@ def build_corpus(paths: Paths, interview_ids: list[str], config: Config, work: C
             )
         ),
         section_hash(config, "segments"),
+        code_hash("segments"),
     )
     cached = read_cached(paths.corpus, corpus_key)
     if cached is not None:
