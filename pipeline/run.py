@@ -190,9 +190,10 @@ def process_interview(
         if upto == "transcribe":
             outcome.ok = True
             return outcome
-        from pipeline.speakers import assign_roles
+        if not transcript.roles:  # audio transcripts come with roles already
+            from pipeline.speakers import assign_roles
 
-        transcript.roles = assign_roles(transcript, config.speakers)
+            transcript.roles = assign_roles(transcript, config.speakers)
         # The key is the transcript's content, not where the file lies: moving the drop
         # folder, or copying it, must not re-tag anything.
         content = {k: v for k, v in transcript.to_dict().items() if k != "source"}
