@@ -217,11 +217,11 @@ def test_sequence_prior_excursion_versus_move():
 
 
 def test_tagger_protocol_and_cache(nlp):
-    cfg = TaggingConfig()
+    cfg = TaggingConfig(method="rules")
     t = get_tagger(nlp, cfg)
     assert isinstance(t, Tagger)
     assert get_tagger(nlp, cfg) is t
-    assert get_tagger(nlp, TaggingConfig(min_job_score=0.7)) is not t
+    assert get_tagger(nlp, TaggingConfig(method="rules", min_job_score=0.7)) is not t
 
 
 def test_trained_scorer_plugs_in(nlp):

@@ -275,13 +275,18 @@ def _checked(label: str, allowed: tuple[str, ...]) -> str:
     return label
 
 
-def get_tagger(nlp: Language, cfg: TaggingConfig | None = None) -> RuleTagger:
-    """The rule tagger for ``nlp`` and ``cfg``, built once per process and reused.
+def get_tagger(nlp: Language, cfg: TaggingConfig | None = None):
+    """The tagger ``cfg.method`` names, for ``nlp``, built once per process and reused.
 
-    Building compiles a few hundred patterns (about a second); batch runs call this
-    once per interview, so the tagger is cached on the pipeline and the settings.
+    Building compiles a few hundred patterns (about a second) and, for the trained
+    tagger, loads its models; batch runs call this once per interview, so the tagger is
+    cached on the pipeline and the settings.
     """
     cfg = cfg or TaggingConfig()
+    if cfg.method == "trained":
+        from pipeline.tagging.trained import load_trained_tagger, model_path
+
+        return load_trained_tagger(model_path(cfg.model), nlp)
     key = (id(nlp), cfg.model_dump_json())
     tagger = _CACHE.get(key)
     if tagger is None:

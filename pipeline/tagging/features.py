@@ -1,0 +1,101 @@
+"""Features of every sentence of one interview, for the trained tagger.
+
+A sentence alone rarely says its phase or its force: "oui, c'est ça" answers a
+question about the trigger, "et là, rien" is a push only after "vous aviez essayé de
+les appeler ?". So each sentence is described with its context:
+
+- its sentence embedding, the embedding of the interviewer's last question (the one it
+  answers) and of the sentence just before it;
+- the evidence of the rule lexicons (phases with the question carry and the verb
+  tense, forces with negation and resolved worries, job types), which bring what the
+  team wrote down about French spoken cues;
+- where it lies in the interview (relative position, in bins) and who says it.
+
+The same function serves training (gold sentences) and tagging (the pipeline's
+sentences), so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipeline.labels import INTERVIEWER
+from pipeline.records import Sentence
+from pipeline.segments.embedders import Embedder
+from pipeline.tagging.base import combine
+from pipeline.tagging.rules import FILLERS, ForceRules, JobRules, PhaseRules
+
+N_POSITION_BINS = 10
+_FORCE_KEYS = ("push", "pull", "habit", "anxiety")
+_JOB_KEYS = ("functional", "emotional_personal", "emotional_social", "related")
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+class RuleFeatures:
+    """The rule components, compiled once, used as feature extractors."""
+
+    def __init__(self, nlp: Language):
+        self.phases = PhaseRules(nlp)
+        self.forces = ForceRules(nlp, min_score=0.5)
+        self.jobs = JobRules(nlp, min_score=0.5)
+
+    def __call__(self, sentences: list[Sentence], docs: list[Doc]) -> np.ndarray:
+        phase = self.phases.evidence(sentences, docs)  # (T, 5), question carry included
+        rows = []
+        for sent, doc in zip(sentences, docs, strict=True):
+            f_ev = self.forces.evidence(doc)
+            j_ev = self.jobs.evidence(doc)
+            asked = self.forces.question(doc) if sent.role == INTERVIEWER else {}
+            rows.append(
+                [combine(f_ev.get(k, [])) for k in _FORCE_KEYS]
+                + [combine(j_ev.get(k, [])) for k in _JOB_KEYS]
+                + [asked.get(k, 0.0) for k in _FORCE_KEYS]
+            )
+        return np.hstack([phase, np.asarray(rows, dtype=np.float64).reshape(len(sentences), -1)])
+
+
+def _surface(sent: Sentence) -> list[float]:
+    words = _WORD_RE.findall(sent.text.lower())
+    n = len(words)
+    return [
+        1.0 if sent.text.rstrip().endswith("?") else 0.0,
+        np.log1p(n) / 4.0,
+        1.0 if words and words[0] in FILLERS else 0.0,
+        1.0 if n <= 3 else 0.0,
+    ]
+
+
+def interview_features(
+    sentences: list[Sentence],
+    docs: list[Doc],
+    rules: RuleFeatures,
+    embedder: Embedder,
+) -> np.ndarray:
+    """``(T, d)`` feature matrix of one interview's sentences, in order (roles must be set)."""
+    n = len(sentences)
+    if n == 0:
+        return np.zeros((0, 0))
+    emb = np.asarray(embedder.embed([s.text for s in sentences]), dtype=np.float64)
+    dim = emb.shape[1]
+    question = np.zeros((n, dim))
+    previous = np.zeros((n, dim))
+    last_q = None
+    for t, sent in enumerate(sentences):
+        if t > 0:
+            previous[t] = emb[t - 1]
+        if last_q is not None:
+            question[t] = emb[last_q]
+        if sent.role == INTERVIEWER and (sent.text.rstrip().endswith("?") or last_q is None):
+            last_q = t
+    pos = np.arange(n) / max(1, n - 1)
+    bins = np.zeros((n, N_POSITION_BINS))
+    bins[np.arange(n), np.minimum((pos * N_POSITION_BINS).astype(int), N_POSITION_BINS - 1)] = 1
+    role = np.array([[1.0 if s.role == INTERVIEWER else 0.0] for s in sentences])
+    surface = np.array([_surface(s) for s in sentences])
+    return np.hstack(
+        [emb, question, previous, rules(sentences, docs), pos[:, None], bins, role, surface]
+    )

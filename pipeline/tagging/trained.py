@@ -1,0 +1,286 @@
+"""The trained tagger: what ``make train`` writes to ``models/tagger`` and the pipeline uses.
+
+Three decisions per interview, each from the whole interview, not the sentence alone:
+
+- **phase**: a linear model over the sentence features (:mod:`.features`) gives, per
+  sentence, the probability of each phase; divided by the phase prior it becomes the
+  emission of the story-cursor HMM of :mod:`.sequence` (transition and flash-back
+  priors tuned on held-out interviews), and forward-backward gives the posterior.
+- **force** and **job type** of interviewee sentences: a spaCy text classifier
+  (``configs/textcat.cfg``, the sentence's words) and a linear model over the context
+  features (embeddings of the sentence, the question it answers and the previous
+  sentence, rule evidence, position) vote in log space with a tuned weight. A
+  calibrator (temperature + per-label bias, fitted on held-out interviews) turns the
+  vote into probabilities that mean what they say; the label is the most probable one
+  after a per-label decision offset tuned for macro-F1.
+
+Everything numeric is stored as plain arrays (``heads.npz``) and JSON (``meta.json``):
+no pickle is loaded from ``models/``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipeline.errors import ModelError
+from pipeline.labels import FORCES, INTERVIEWER, JOB_TYPES, NONE, PHASES
+from pipeline.records import Sentence
+from pipeline.tagging.sequence import SequencePrior, decode
+
+MODEL_FORMAT = "jtbd-tagger/1"
+TAGS = {"force": FORCES, "job_type": JOB_TYPES}
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+@dataclass
+class LinearHead:
+    """Multinomial logistic regression on standardised features (weights as arrays)."""
+
+    labels: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    @classmethod
+    def fit(
+        cls,
+        x: np.ndarray,
+        y: list[str],
+        labels: tuple[str, ...],
+        *,
+        c: float = 0.5,
+        balanced: bool = True,
+        seed: int = 42,
+    ) -> LinearHead:
+        from sklearn.linear_model import LogisticRegression
+
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale < 1e-8] = 1.0
+        present = [lab for lab in labels if lab in set(y)]
+        model = LogisticRegression(
+            C=c, max_iter=600, class_weight="balanced" if balanced else None, random_state=seed
+        )
+        model.fit((x - mean) / scale, [present.index(v) for v in y])
+        # labels never seen in training get a very low constant logit
+        coef = np.zeros((len(labels), x.shape[1]))
+        intercept = np.full(len(labels), -30.0)
+        if len(present) == 2:  # sklearn's binary case has one row of weights
+            rows = np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
+            bias = np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
+        else:
+            rows, bias = model.coef_, model.intercept_
+        for i, lab in enumerate(present):
+            coef[labels.index(lab)] = rows[i]
+            intercept[labels.index(lab)] = bias[i]
+        return cls(tuple(labels), mean, scale, coef, intercept)
+
+    def log_proba(self, x: np.ndarray) -> np.ndarray:
+        return log_softmax(((x - self.mean) / self.scale) @ self.coef.T + self.intercept)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}.mean": self.mean,
+            f"{prefix}.scale": self.scale,
+            f"{prefix}.coef": self.coef,
+            f"{prefix}.intercept": self.intercept,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str, labels: tuple[str, ...]) -> LinearHead:
+        return cls(
+            labels,
+            arrays[f"{prefix}.mean"],
+            arrays[f"{prefix}.scale"],
+            arrays[f"{prefix}.coef"],
+            arrays[f"{prefix}.intercept"],
+        )
+
+
+@dataclass
+class Calibration:
+    """How the two voters are mixed and turned into calibrated probabilities and labels.
+
+    ``log p = log_softmax((alpha * log p_textcat + (1 - alpha) * log p_linear) / T + bias)``;
+    the label is ``argmax(log p + offset)`` (offsets tuned for macro-F1; the reported
+    score stays the calibrated probability of that label).
+    """
+
+    alpha: float = 0.5
+    temperature: float = 1.0
+    bias: list[float] = field(default_factory=list)
+    offset: list[float] = field(default_factory=list)
+
+    def log_proba(self, lp_textcat: np.ndarray, lp_linear: np.ndarray) -> np.ndarray:
+        z = self.alpha * lp_textcat + (1 - self.alpha) * lp_linear
+        bias = np.asarray(self.bias) if self.bias else 0.0
+        return log_softmax(z / self.temperature + bias)
+
+    def decide(self, log_p: np.ndarray) -> np.ndarray:
+        offset = np.asarray(self.offset) if self.offset else 0.0
+        return (log_p + offset).argmax(axis=1)
+
+
+@dataclass
+class PhaseModel:
+    head: LinearHead
+    log_prior: np.ndarray
+    prior: SequencePrior
+    scale: float = 1.0
+
+    def posterior(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        evidence = self.scale * (self.head.log_proba(x) - self.log_prior)
+        return decode(evidence, self.prior)
+
+
+class TextcatScorer:
+    """Probabilities of a trained spaCy text classifier, in the order of ``labels``."""
+
+    def __init__(self, path: Path, labels: tuple[str, ...]):
+        import spacy
+
+        self.nlp = spacy.load(path)
+        self.labels = labels
+
+    def log_proba(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.labels)))
+        for i, doc in enumerate(self.nlp.pipe(texts, batch_size=128)):
+            out[i] = [doc.cats.get(lab, 0.0) for lab in self.labels]
+        out = np.clip(out, 1e-6, 1.0)
+        return np.log(out / out.sum(axis=1, keepdims=True))
+
+
+@dataclass
+class TagHead:
+    textcat: TextcatScorer
+    linear: LinearHead
+    calibration: Calibration
+
+    def predict(self, texts: list[str], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(label indices, calibrated probabilities)`` for ``len(texts)`` sentences."""
+        lp = self.calibration.log_proba(self.textcat.log_proba(texts), self.linear.log_proba(x))
+        return self.calibration.decide(lp), np.exp(lp)
+
+
+class TrainedTagger:
+    """Implements :class:`~.base.Tagger` with the models in ``model_dir``."""
+
+    def __init__(self, model_dir: str | Path, nlp: Language):
+        from pipeline.config import SegmentsConfig
+        from pipeline.segments.embedders import get_embedder
+        from pipeline.tagging.features import RuleFeatures
+
+        self.model_dir = Path(model_dir)
+        self.meta = read_meta(self.model_dir)
+        arrays = np.load(self.model_dir / "heads.npz")
+        ph = self.meta["phase"]
+        self.phase = PhaseModel(
+            LinearHead.from_arrays(arrays, "phase", PHASES),
+            np.asarray(ph["log_prior"]),
+            SequencePrior(**ph["prior"]),
+            float(ph["scale"]),
+        )
+        self.heads = {
+            tag: TagHead(
+                TextcatScorer(self.model_dir / f"{tag}_textcat", labels),
+                LinearHead.from_arrays(arrays, tag, labels),
+                Calibration(**self.meta[tag]["calibration"]),
+            )
+            for tag, labels in TAGS.items()
+        }
+        self.embedder = get_embedder(SegmentsConfig(**self.meta["embedder"]))
+        self.rules = RuleFeatures(nlp)
+
+    def features(self, sentences: list[Sentence], docs: list[Doc]) -> np.ndarray:
+        from pipeline.tagging.features import interview_features
+
+        return interview_features(sentences, docs, self.rules, self.embedder)
+
+    def __call__(self, sentences: list[Sentence], docs: list[Doc]) -> list[Sentence]:
+        if len(sentences) != len(docs):
+            raise ValueError(f"{len(sentences)} sentences but {len(docs)} docs")
+        if not sentences:
+            return sentences
+        x = self.features(sentences, docs)
+        labels, post = self.phase.posterior(x)
+        for t, sent in enumerate(sentences):
+            sent.phase = PHASES[int(labels[t])]
+            sent.phase_score = round(float(post[t, labels[t]]), 4)
+            sent.force, sent.force_score = NONE, 1.0
+            sent.job_type, sent.job_type_score = NONE, 1.0
+        rows = [t for t, s in enumerate(sentences) if s.role != INTERVIEWER]
+        if rows:
+            texts = [sentences[t].text for t in rows]
+            for tag, head in self.heads.items():
+                idx, proba = head.predict(texts, x[rows])
+                for k, t in enumerate(rows):
+                    label = TAGS[tag][int(idx[k])]
+                    setattr(sentences[t], tag, label)
+                    setattr(sentences[t], f"{tag}_score", round(float(proba[k, idx[k]]), 4))
+        return sentences
+
+
+def read_meta(model_dir: Path) -> dict:
+    path = Path(model_dir) / "meta.json"
+    if not path.exists():
+        raise ModelError(
+            f"no trained tagger in {model_dir}: run `make train` (a few minutes), "
+            "or set tagging.method: rules"
+        )
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if meta.get("format") != MODEL_FORMAT:
+        raise ModelError(
+            f"{path}: model format {meta.get('format')!r}, this version reads {MODEL_FORMAT!r}; "
+            "run `make train` again"
+        )
+    return meta
+
+
+@lru_cache(maxsize=4)
+def _load(model_dir: str, nlp_id: int, fingerprint: str, nlp: Language) -> TrainedTagger:
+    return TrainedTagger(model_dir, nlp)
+
+
+def model_fingerprint(model_dir: str | Path) -> str:
+    """What identifies a trained model: its meta (which holds the training data hash)."""
+    path = Path(model_dir) / "meta.json"
+    return read_meta(Path(model_dir)).get("fingerprint", "") or path.stat().st_mtime_ns.__str__()
+
+
+def tagger_fingerprint(cfg) -> str:
+    """Part of the tagging cache key: the trained model's fingerprint ("" for the rules).
+
+    Retraining (new annotations, new corrections) must re-tag every interview.
+    """
+    if cfg.method != "trained":
+        return "rules"
+    return model_fingerprint(model_path(cfg.model))
+
+
+def model_path(value: str) -> Path:
+    """Where the model named in the config lies (or will lie once trained)."""
+    from pipeline.config import REPO_ROOT, resolve_path
+
+    found = resolve_path(value)
+    if found is not None:
+        return found
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def load_trained_tagger(model_dir: str | Path, nlp: Language) -> TrainedTagger:
+    """The trained tagger in ``model_dir``, loaded once per process."""
+    model_dir = str(Path(model_dir).resolve())
+    return _load(model_dir, id(nlp), model_fingerprint(model_dir), nlp)

@@ -1,0 +1,509 @@
+"""Train the tagger (``make train``): annotations + reviewers' corrections -> ``models/tagger``.
+
+The recipe, chosen so that the scores mean something on interviews from fields the
+model has never seen:
+
+1. Load the team's corpus (``data/annotations/train``) and overlay the reviewers'
+   corrections (they outrank the annotations for the same sentence); corrected
+   sentences of interviews outside the corpus are added as examples of their own.
+2. Hold out whole *domains* of the training interviews (about a fifth) as a
+   calibration set, the way the dev set holds out domains.
+3. Fit the spaCy text classifiers (``configs/textcat.cfg``) and the linear context
+   models on the rest; on the held-out domains tune what cannot be learnt from the
+   training sentences themselves: the vote weight, the calibration (temperature +
+   per-label bias), the macro-F1 decision offsets, and the phase sequence priors.
+4. Refit everything on all training interviews with those settings and write
+   ``models/tagger`` (spaCy model folders, ``heads.npz``, ``meta.json`` with the
+   data fingerprint and the held-out figures).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.annotations import DEFAULT_DIR, GoldInterview, load_corpus
+from pipeline.cache import text_hash
+from pipeline.config import REPO_ROOT, Config
+from pipeline.labels import INTERVIEWEE, PHASES
+from pipeline.records import Sentence
+from pipeline.sentences import sentence_id
+from pipeline.tagging.sequence import SequencePrior
+from pipeline.tagging.trained import (
+    MODEL_FORMAT,
+    TAGS,
+    Calibration,
+    LinearHead,
+    PhaseModel,
+    TextcatScorer,
+    log_softmax,
+    model_path,
+)
+
+TEXTCAT_CONFIG = REPO_ROOT / "configs" / "textcat.cfg"
+
+
+@dataclass
+class Prepared:
+    """One training interview: sentences, features and gold labels, in order."""
+
+    interview_id: str
+    domain: str
+    sentences: list[Sentence]
+    x: np.ndarray
+    phase: list[str]
+    force: list[str | None]  # None: interviewer, or no gold for this tag
+    job_type: list[str | None]
+
+
+def gold_sentences(interview: GoldInterview) -> list[Sentence]:
+    """The gold sentences as pipeline records (ids computed as the pipeline does)."""
+    seen: dict[str, int] = {}
+    out = []
+    from pipeline.sentences import normalise
+
+    for i, g in enumerate(interview.sentences):
+        key = normalise(g.text)
+        seen[key] = seen.get(key, 0) + 1
+        out.append(
+            Sentence(
+                interview_id=interview.interview_id,
+                sentence_id=sentence_id(interview.interview_id, g.text, seen[key]),
+                turn=g.turn,
+                index=i,
+                speaker=g.speaker,
+                role=g.role,
+                text=g.text,
+            )
+        )
+    return out
+
+
+def prepare(
+    interviews: list[GoldInterview], nlp, rules, embedder, corrections=None
+) -> list[Prepared]:
+    from pipeline.tagging.features import interview_features
+
+    corrections = corrections or {}
+    out = []
+    for interview in interviews:
+        sents = gold_sentences(interview)
+        docs = list(nlp.pipe([s.text for s in sents], batch_size=64))
+        x = interview_features(sents, docs, rules, embedder)
+        labels = {"phase": [], "force": [], "job_type": []}
+        for s, g in zip(sents, interview.sentences, strict=True):
+            fixed = corrections.get(s.sentence_id, {})
+            labels["phase"].append(fixed.get("phase", g.phase))
+            for tag in TAGS:
+                value = fixed.get(tag, getattr(g, tag))
+                labels[tag].append(value if g.role == INTERVIEWEE else None)
+        out.append(Prepared(interview.interview_id, interview.domain, sents, x, **labels))
+    return out
+
+
+def prepare_corrections(tagged: list[tuple[list[Sentence], dict]], nlp, rules, embedder):
+    """Interviews known only from the pipeline's outputs, with their corrected sentences.
+
+    ``tagged`` holds, per interview, its sentences (as the pipeline tagged them) and
+    ``{sentence_id: {tag: value}}``; only corrected values become training labels.
+    """
+    from pipeline.tagging.features import interview_features
+
+    out = []
+    for sents, fixed in tagged:
+        docs = list(nlp.pipe([s.text for s in sents], batch_size=64))
+        x = interview_features(sents, docs, rules, embedder)
+        labels = {"phase": [], "force": [], "job_type": []}
+        for s in sents:
+            f = fixed.get(s.sentence_id, {})
+            labels["phase"].append(f.get("phase"))
+            for tag in TAGS:
+                labels[tag].append(f.get(tag) if s.role == INTERVIEWEE else None)
+        out.append(Prepared(sents[0].interview_id, "corrections", sents, x, **labels))
+    return out
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def _rows(items: list[Prepared], tag: str):
+    xs, ys, texts = [], [], []
+    for p in items:
+        for t, y in enumerate(getattr(p, tag)):
+            if y is not None:
+                xs.append(p.x[t])
+                ys.append(y)
+                texts.append(p.sentences[t].text)
+    return (np.vstack(xs) if xs else np.zeros((0, 0))), ys, texts
+
+
+def train_textcat(
+    items: list[Prepared],
+    tag: str,
+    out_dir: Path,
+    *,
+    max_epochs: int | None,
+    seed: int = 42,
+    quiet: bool = True,
+) -> Path:
+    """Train the spaCy text classifier of ``tag`` on ``items``; returns the model folder."""
+    import spacy
+    from spacy.cli.train import train as spacy_train
+    from spacy.tokens import DocBin
+
+    labels = TAGS[tag]
+    _, ys, texts = _rows(items, tag)
+    nlp = spacy.blank("fr")
+    order = np.random.default_rng(seed).permutation(len(texts))
+    n_dev = max(1, len(texts) // 10)
+    with tempfile.TemporaryDirectory(prefix=f"jtbd-{tag}-") as tmp:
+        tmp = Path(tmp)
+        for name, idx in (("train", order[n_dev:]), ("dev", order[:n_dev])):
+            db = DocBin()
+            for i in idx:
+                doc = nlp.make_doc(texts[i])
+                doc.cats = {lab: float(lab == ys[i]) for lab in labels}
+                db.add(doc)
+            db.to_disk(tmp / f"{name}.spacy")
+        overrides = {
+            "paths.train": str(tmp / "train.spacy"),
+            "paths.dev": str(tmp / "dev.spacy"),
+            "system.seed": seed,
+        }
+        if max_epochs:
+            overrides["training.max_epochs"] = max_epochs
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+            spacy_train(TEXTCAT_CONFIG, tmp / "out", overrides=overrides, use_gpu=-1)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        shutil.copytree(tmp / "out" / "model-last", out_dir)
+    return out_dir
+
+
+def fit_phase_head(items: list[Prepared], c: float) -> tuple[LinearHead, np.ndarray]:
+    x, y, _ = _rows(items, "phase")
+    head = LinearHead.fit(x, y, PHASES, c=c, balanced=False)
+    counts = np.array([y.count(p) + 1 for p in PHASES], dtype=float)
+    return head, np.log(counts / counts.sum())
+
+
+def phase_accuracy(model: PhaseModel, items: list[Prepared]) -> float:
+    right = total = 0
+    for p in items:
+        labels, _ = model.posterior(p.x)
+        for t, g in enumerate(p.phase):
+            if g is not None:
+                total += 1
+                right += PHASES[int(labels[t])] == g
+    return right / max(1, total)
+
+
+def tune_phase(head: LinearHead, log_prior: np.ndarray, items: list[Prepared]):
+    """Grid search of the HMM priors and the emission scale on held-out interviews."""
+    best = (-1.0, None)
+    for stay, back, exb, exf, scale in product(
+        (0.8, 0.9, 0.95), (0.005, 0.02), (0.03, 0.08), (0.01, 0.04), (0.3, 0.45, 0.6, 0.8)
+    ):
+        prior = SequencePrior(stay=stay, back=back, excursion_back=exb, excursion_forward=exf)
+        acc = phase_accuracy(PhaseModel(head, log_prior, prior, scale), items)
+        if acc > best[0]:
+            best = (acc, (prior, scale))
+    return best
+
+
+def macro_f1(gold: list[int], pred: np.ndarray, n: int) -> float:
+    gold = np.asarray(gold)
+    f1s = []
+    for k in range(n):
+        tp = np.sum((pred == k) & (gold == k))
+        fp = np.sum((pred == k) & (gold != k))
+        fn = np.sum((pred != k) & (gold == k))
+        if tp + fp + fn == 0:
+            continue
+        f1s.append(2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(f1s)) if f1s else 0.0
+
+
+def fit_calibration(lp_tc: np.ndarray, lp_lin: np.ndarray, gold: list[int], n: int) -> Calibration:
+    """Vote weight, temperature + bias (NLL) and decision offsets (macro-F1), held out."""
+    from scipy.optimize import minimize
+
+    gold_a = np.asarray(gold)
+
+    def nll(alpha, params):
+        z = alpha * lp_tc + (1 - alpha) * lp_lin
+        lp = log_softmax(z / np.exp(params[0]) + params[1:])
+        return -lp[np.arange(len(gold_a)), gold_a].mean()
+
+    best = None
+    for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
+        res = minimize(
+            lambda p, a=alpha: nll(a, p) + 0.01 * np.sum(p[1:] ** 2),
+            np.zeros(n + 1),
+            method="L-BFGS-B",
+        )
+        cal = Calibration(alpha, float(np.exp(res.x[0])), [float(b) for b in res.x[1:]], [0.0] * n)
+        f1 = macro_f1(gold, cal.decide(cal.log_proba(lp_tc, lp_lin)), n)
+        score = f1 - 0.1 * res.fun  # macro-F1 first, likelihood to break ties
+        if best is None or score > best[0]:
+            best = (score, cal)
+    cal = best[1]
+    lp = cal.log_proba(lp_tc, lp_lin)
+    offset = np.zeros(n)
+    current = macro_f1(gold, (lp + offset).argmax(axis=1), n)
+    for _ in range(3):  # coordinate ascent, small steps, shrunk towards 0
+        for k in range(n):
+            for step in (-1.0, -0.5, -0.25, 0.25, 0.5, 1.0):
+                trial = offset.copy()
+                trial[k] += step
+                f1 = macro_f1(gold, (lp + trial).argmax(axis=1), n)
+                if f1 > current + 0.002:
+                    current, offset = f1, trial
+    cal.offset = [float(o) * 0.5 for o in offset]  # half way: held-out sets are small
+    return cal
+
+
+# ---------------------------------------------------------------- the recipe
+
+
+def split_calibration(items: list[Prepared], share: float = 0.2) -> tuple[list, list]:
+    """Hold out whole domains (about ``share`` of the interviews), chosen by a fixed hash."""
+    domains = sorted(
+        {p.domain for p in items if p.domain != "corrections"},
+        key=lambda d: text_hash("calibration", d),
+    )
+    held, n = set(), 0
+    for d in domains:
+        if n >= share * len(items):
+            break
+        held.add(d)
+        n += sum(p.domain == d for p in items)
+    if len(held) == len(domains):  # a tiny slice of one domain: hold out interviews instead
+        cut = max(1, int(len(items) * share))
+        return items[cut:], items[:cut]
+    fit = [p for p in items if p.domain not in held]
+    calib = [p for p in items if p.domain in held]
+    return fit, calib
+
+
+def _fit_linear(items: list[Prepared], c_phase: float, c_tags: float):
+    phase_head, log_prior = fit_phase_head(items, c_phase)
+    heads = {}
+    for tag, labels in TAGS.items():
+        x, y, _ = _rows(items, tag)
+        heads[tag] = LinearHead.fit(x, y, labels, c=c_tags, balanced=True)
+    return phase_head, log_prior, heads
+
+
+def _fit_textcats(items: list[Prepared], work: Path, max_epochs: int | None, log) -> dict:
+    textcats = {}
+    for tag in TAGS:
+        t0 = time.perf_counter()
+        textcats[tag] = train_textcat(items, tag, work / f"{tag}_textcat", max_epochs=max_epochs)
+        log(
+            f"  spaCy textcat {tag}: {len(_rows(items, tag)[1])} sentences, "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
+    return textcats
+
+
+def train_tagger(
+    config: Config,
+    *,
+    annotations: Path = DEFAULT_DIR,
+    model_dir: Path | None = None,
+    corrections: dict[str, dict[str, str]] | None = None,
+    corrected_interviews: list[tuple[list[Sentence], dict]] | None = None,
+    interviews: list[GoldInterview] | None = None,
+    max_epochs: int | None = None,
+    c_phase: float = 0.01,
+    c_tags: float = 0.005,
+    log=print,
+) -> dict:
+    """Train and write the tagger; returns its ``meta`` (also in ``model_dir/meta.json``).
+
+    ``corrections``: ``{sentence_id: {tag: value}}`` from the reviewers, overriding the
+    annotations; ``corrected_interviews``: pipeline interviews with corrections (see
+    :func:`prepare_corrections`). ``interviews`` restricts training to a slice (tests).
+    """
+    from pipeline.nlp import load_nlp
+    from pipeline.segments.embedders import get_embedder
+    from pipeline.tagging.features import RuleFeatures
+
+    t_start = time.perf_counter()
+    model_dir = Path(model_dir or model_path(config.tagging.model))
+    if interviews is None:
+        interviews, errors = load_corpus(annotations, ("train",))
+        for err in errors:
+            log(f"skipped {err}")
+    if not interviews:
+        raise ValueError(f"no training interview in {annotations}/train")
+    nlp = load_nlp(config.nlp.spacy_model)
+    embedder = get_embedder(config.segments)
+    rules = RuleFeatures(nlp)
+    items = prepare(interviews, nlp, rules, embedder, corrections)
+    extra = prepare_corrections(corrected_interviews or [], nlp, rules, embedder)
+    n_sent = sum(len(p.sentences) for p in items)
+    log(
+        f"{len(items)} interviews, {n_sent} sentences; {len(extra)} interviews from corrections"
+        f" ({time.perf_counter() - t_start:.0f} s to parse and embed)"
+    )
+
+    fit, calib = split_calibration(items)
+    held_domains = ", ".join(sorted({p.domain for p in calib}))
+    log(f"calibration: {len(calib)} held-out interviews ({held_domains})")
+    held_out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="jtbd-train-") as tmp:
+        work = Path(tmp)
+        phase_head, log_prior, heads = _fit_linear(fit + extra, c_phase, c_tags)
+        # The text classifiers are trained once, on the non-held-out part: the vote weight
+        # and calibration tuned below are only valid for the classifier they were tuned on.
+        textcats = _fit_textcats(fit + extra, work, max_epochs, log)
+        acc, (prior, scale) = tune_phase(phase_head, log_prior, calib)
+        held_out["phase_accuracy"] = round(acc, 4)
+        calibrations = {}
+        for tag, labels in TAGS.items():
+            x, y, texts = _rows(calib, tag)
+            lp_tc = TextcatScorer(textcats[tag], labels).log_proba(texts)
+            lp_lin = heads[tag].log_proba(x)
+            gold = [labels.index(v) for v in y]
+            cal = fit_calibration(lp_tc, lp_lin, gold, len(labels))
+            calibrations[tag] = cal
+            pred = cal.decide(cal.log_proba(lp_tc, lp_lin))
+            held_out[f"{tag}_macro_f1"] = round(macro_f1(gold, pred, len(labels)), 4)
+            held_out[f"{tag}_alpha"] = cal.alpha
+        log(f"held-out domains: {held_out}")
+
+        # the linear models (seconds to fit) are refitted on every interview
+        phase_head, log_prior, heads = _fit_linear(items + extra, c_phase, c_tags)
+        tmp_model = model_dir.with_name(model_dir.name + ".tmp")
+        if tmp_model.exists():
+            shutil.rmtree(tmp_model)
+        tmp_model.mkdir(parents=True)
+        arrays = phase_head.arrays("phase")
+        for tag in TAGS:
+            arrays |= heads[tag].arrays(tag)
+            shutil.copytree(textcats[tag], tmp_model / f"{tag}_textcat")
+        np.savez(tmp_model / "heads.npz", **arrays)
+    fingerprint = text_hash(
+        json.dumps(
+            [
+                [p.interview_id, [s.text for s in p.sentences], p.phase, p.force, p.job_type]
+                for p in items + extra
+            ],
+            ensure_ascii=False,
+        ),
+        TEXTCAT_CONFIG.read_text(encoding="utf-8"),
+        config.segments.embedder,
+        str(config.segments.model),
+        str(c_phase),
+        str(c_tags),
+        str(max_epochs),
+    )
+    meta = {
+        "format": MODEL_FORMAT,
+        "fingerprint": fingerprint,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "train_seconds": round(time.perf_counter() - t_start, 1),
+        "data": {
+            "interviews": len(items),
+            "sentences": n_sent,
+            "interviewee_sentences": sum(1 for p in items for f in p.force if f is not None),
+            "corrected_interviews": len(extra),
+            "corrections": len(corrections or {}),
+            "calibration_domains": sorted({p.domain for p in calib}),
+        },
+        "embedder": {"embedder": config.segments.embedder, "model": config.segments.model},
+        "spacy_model": config.nlp.spacy_model,
+        "c": {"phase": c_phase, "tags": c_tags},
+        "held_out": held_out,
+        "phase": {
+            "log_prior": [float(v) for v in log_prior],
+            "prior": {
+                "stay": prior.stay,
+                "back": prior.back,
+                "excursion_back": prior.excursion_back,
+                "excursion_forward": prior.excursion_forward,
+            },
+            "scale": scale,
+        },
+    }
+    for tag, cal in calibrations.items():
+        meta[tag] = {"labels": list(TAGS[tag]), "calibration": cal.__dict__}
+    (tmp_model / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    tmp_model.rename(model_dir)
+    log(f"wrote {model_dir} in {meta['train_seconds']} s")
+    return meta
+
+
+def train_from_config(
+    config: Config, *, out_dir: Path | None = None, max_epochs: int | None = None, log=print
+) -> dict:
+    """``make train``: the team's annotations plus every reviewer correction on record."""
+    corrections, corrected = reviewer_corrections(
+        config, out_dir or REPO_ROOT / "data" / "processed", log
+    )
+    return train_tagger(
+        config,
+        corrections=corrections,
+        corrected_interviews=corrected,
+        max_epochs=max_epochs,
+        log=log,
+    )
+
+
+def reviewer_corrections(config: Config, out_dir: Path, log=print):
+    """Corrections as training labels: ``({sentence_id: {tag: value}}, interviews)``.
+
+    Reviewers' values outrank the annotations for the same sentence (same id: the
+    interview id plus the sentence text). Corrected sentences of other interviews are
+    learnt with their context, read from the pipeline's tagged interviews in
+    ``out_dir/interim/tagged``; a correction whose interview is not there is reported
+    and learnt without context rather than dropped.
+    """
+    from pipeline.review.store import reviewer_labels
+
+    store = Path(config.review.store)
+    labels = reviewer_labels(store)
+    if not labels:
+        return {}, []
+    annotated = {p.stem for p in DEFAULT_DIR.glob("*/*.jsonl")}
+    corrected = []
+    tagged_dir = Path(out_dir) / "interim" / "tagged"
+    for path in sorted(tagged_dir.glob("*.json")) if tagged_dir.is_dir() else []:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        sents = [Sentence.from_dict(d) for d in data.get("sentences", [])]
+        if not sents or sents[0].interview_id in annotated:
+            continue
+        fixed = {s.sentence_id: labels[s.sentence_id] for s in sents if s.sentence_id in labels}
+        if fixed:
+            corrected.append((sents, fixed))
+    found = {sid for _, fixed in corrected for sid in fixed}
+    missing = [
+        sid
+        for sid in labels
+        if sid not in found and not any(sid.startswith(a + "-") for a in annotated)
+    ]
+    log(
+        f"reviewers' corrections: {len(labels)} sentences from {store}; "
+        f"{len(corrected)} interviews of {tagged_dir} used for context"
+        + (
+            f"; {len(missing)} corrected sentences not found there (kept in the store, "
+            "not used this time)"
+            if missing
+            else ""
+        )
+    )
+    return labels, corrected

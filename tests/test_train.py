@@ -1,0 +1,249 @@
+"""The annotated corpus, training on a small slice, and the evaluation's alignment.
+
+Accuracy targets live in ``make eval``; here the trained tagger only has to run end
+to end and beat the plain baselines on a fixed small set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from pipeline.annotations import DEFAULT_DIR, FORMAT, load_corpus, load_interview, load_jobs
+from pipeline.config import load_config
+from pipeline.errors import InputError
+from pipeline.evaluate import align_text, align_words, label_report
+from pipeline.labels import FORCES, INTERVIEWEE, JOB_TYPES, PHASES
+from pipeline.records import Sentence
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    interviews, errors = load_corpus()
+    assert not errors, [str(e) for e in errors]
+    return interviews
+
+
+def test_corpus_meets_the_issue_shape(corpus):
+    train = [i for i in corpus if i.split == "train"]
+    dev = [i for i in corpus if i.split == "dev"]
+    assert len(corpus) >= 30
+    assert len({i.domain for i in corpus}) >= 10
+    assert {i.market for i in corpus} == {"B2B", "B2C"}
+    assert sum(len(i.interviewee) for i in corpus) >= 2500
+    assert not {i.domain for i in train} & {i.domain for i in dev}, "dev domains leak into train"
+    forces = Counter(s.force for i in corpus for s in i.interviewee)
+    assert forces.most_common(1)[0][0] == "none"  # most customer sentences carry no force
+    # several interviews share each dev job, one job crosses domains
+    dev_jobs = Counter(i.main_job for i in dev)
+    assert max(dev_jobs.values()) >= 2
+    assert len({i.domain for i in dev if i.main_job == "household.cut_bills"}) >= 2
+
+
+def _write(tmp_path, lines):
+    (tmp_path / "train").mkdir(exist_ok=True)
+    (tmp_path / "jobs.yaml").write_text("a.job: faire quelque chose\n", encoding="utf-8")
+    path = tmp_path / "train" / "x.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(obj, ensure_ascii=False) for obj in lines), encoding="utf-8"
+    )
+    return path
+
+
+HEADER = {
+    "format": FORMAT,
+    "interview_id": "x",
+    "domain": "software",
+    "market": "B2B",
+    "main_job": "a.job",
+    "speakers": {"Q": "interviewer", "R": "interviewee"},
+    "summary": "test",
+}
+
+
+def test_loader_names_file_line_and_label(tmp_path):
+    path = _write(
+        tmp_path,
+        [
+            HEADER,
+            {"speaker": "Q", "text": "Avant ?", "phase": "before"},
+            {
+                "speaker": "R",
+                "text": "On notait tout.",
+                "phase": "before",
+                "force": "peur",
+                "job_type": "none",
+                "job": None,
+            },
+        ],
+    )
+    with pytest.raises(InputError) as err:
+        load_interview(path, "train", load_jobs(tmp_path))
+    assert "x.jsonl" in str(err.value) and "line 3" in str(err.value) and "'peur'" in str(err.value)
+
+
+def test_loader_rebuilds_turns_and_spans(tmp_path):
+    path = _write(
+        tmp_path,
+        [
+            HEADER,
+            {"speaker": "Q", "text": "Avant, comment faisiez-vous ?", "phase": "before"},
+            {
+                "speaker": "R",
+                "text": "Euh, sur papier.",
+                "phase": "before",
+                "force": "none",
+                "job_type": "none",
+                "job": None,
+            },
+            {
+                "speaker": "R",
+                "text": "On perdait tout.",
+                "phase": "before",
+                "force": "push",
+                "job_type": "functional",
+                "job": "a.job",
+            },
+        ],
+    )
+    gold = load_interview(path, "train", load_jobs(tmp_path))
+    transcript, spans = gold.to_transcript()
+    assert [t.speaker for t in transcript.turns] == ["Q", "R"]
+    assert transcript.turns[1].text == "Euh, sur papier. On perdait tout."
+    a, b = spans[1][1]
+    assert transcript.turns[1].text[a:b] == "On perdait tout."
+
+
+def _sent(i, text, turn=0, role=INTERVIEWEE):
+    return Sentence("x", f"x-{i}", turn, i, "R", role, text)
+
+
+def test_align_text_maps_gold_sentences_to_covering_prediction(tmp_path):
+    path = _write(
+        tmp_path,
+        [
+            HEADER,
+            {
+                "speaker": "R",
+                "text": "Euh bon.",
+                "phase": "before",
+                "force": "none",
+                "job_type": "none",
+                "job": None,
+            },
+            {
+                "speaker": "R",
+                "text": "On perdait tout.",
+                "phase": "before",
+                "force": "push",
+                "job_type": "functional",
+                "job": "a.job",
+            },
+            {"speaker": "Q", "text": "D'accord.", "phase": "before"},
+        ],
+    )
+    gold = load_interview(path, "train", load_jobs(tmp_path))
+    transcript, spans = gold.to_transcript()
+    # the splitter glued the two gold sentences into one prediction
+    pred = [_sent(0, "Euh bon. On perdait tout."), _sent(1, "D'accord.", turn=1)]
+    al = align_text(gold, spans, pred, transcript)
+    assert al.mapping == [0, 0, 1]
+
+
+def test_align_words_survives_recognition_errors(tmp_path):
+    path = _write(
+        tmp_path,
+        [
+            HEADER,
+            {"speaker": "Q", "text": "Et avant, comment ça se passait ?", "phase": "before"},
+            {
+                "speaker": "R",
+                "text": "On notait tout sur un carnet.",
+                "phase": "before",
+                "force": "none",
+                "job_type": "none",
+                "job": None,
+            },
+            {
+                "speaker": "R",
+                "text": "Et on perdait la moitié des infos.",
+                "phase": "before",
+                "force": "push",
+                "job_type": "functional",
+                "job": "a.job",
+            },
+        ],
+    )
+    gold = load_interview(path, "train", load_jobs(tmp_path))
+    pred = [
+        _sent(0, "Et avant comment ça se passe", role="interviewer"),
+        _sent(1, "on notait tout sur un car net et on perdait"),
+        _sent(2, "la moitié des infos"),
+    ]
+    al = align_words(gold, pred)
+    assert al.mapping[0] == 0
+    assert al.mapping[1] == 1
+    assert al.mapping[2] == 2  # "la moitié des infos" outvotes "et on perdait"
+
+
+def test_label_report_per_label_figures():
+    rep = label_report("force", FORCES, ["push", "none", "none"], ["push", "push", "none"])
+    assert rep["per_label"]["push"]["precision"] == 0.5
+    assert rep["per_label"]["push"]["recall"] == 1.0
+    assert rep["confusion"][FORCES.index("none")][FORCES.index("push")] == 1
+
+
+@pytest.mark.slow
+def test_training_on_a_small_slice_beats_the_baselines(corpus, tmp_path):
+    """Train on 6 interviews (2 epochs), tag 2 interviews of other domains."""
+    from pipeline.evaluate import baselines
+    from pipeline.nlp import load_nlp
+    from pipeline.tagging.trained import TrainedTagger
+    from pipeline.train import gold_sentences, train_tagger
+
+    train = [i for i in corpus if i.split == "train"]
+    by_domain: dict[str, list] = {}
+    for i in train:
+        by_domain.setdefault(i.domain, []).append(i)
+    domains = sorted(by_domain)
+    slice_ = [i for d in domains[:3] for i in by_domain[d][:2]]
+    held = [by_domain[d][0] for d in domains[3:5]]
+    config = load_config(overrides=["--nlp.spacy_model", "fr_core_news_sm"])
+    meta = train_tagger(
+        config, model_dir=tmp_path / "tagger", interviews=slice_, max_epochs=2, log=lambda *_: None
+    )
+    assert meta["data"]["interviews"] == 6
+    assert (tmp_path / "tagger" / "meta.json").exists()
+
+    tagger = TrainedTagger(tmp_path / "tagger", load_nlp("fr_core_news_sm"))
+    nlp = load_nlp("fr_core_news_sm")
+    gold_f, pred_f, gold_j, pred_j = [], [], [], []
+    right = total = 0
+    for interview in held:
+        sents = gold_sentences(interview)
+        tagger(sents, list(nlp.pipe([s.text for s in sents])))
+        for s, g in zip(sents, interview.sentences, strict=True):
+            assert 0.0 <= s.phase_score <= 1.0 and 0.0 <= s.force_score <= 1.0
+            right += s.phase == g.phase
+            total += 1
+            if g.role == INTERVIEWEE:
+                gold_f.append(g.force)
+                pred_f.append(s.force)
+                gold_j.append(g.job_type)
+                pred_j.append(s.job_type)
+    base = baselines(slice_, held)
+    assert label_report("f", FORCES, gold_f, pred_f)["macro_f1"] > base["force"]["macro_f1"] + 0.1
+    assert (
+        label_report("j", JOB_TYPES, gold_j, pred_j)["macro_f1"]
+        > base["job_type"]["macro_f1"] + 0.1
+    )
+    assert right / total > 0.6
+    assert set(PHASES) >= {s.phase for s in sents}
+
+
+def test_shipped_guide_and_catalog_exist():
+    assert (DEFAULT_DIR / "GUIDE.md").exists()
+    jobs = load_jobs()
+    assert "crm.follow_prospects" in jobs and all(jobs.values())
