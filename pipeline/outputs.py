@@ -27,10 +27,20 @@ from pipeline.records import (
 )
 
 
-def sentences_frame(sentences: list[Sentence]) -> pd.DataFrame:
+def sentences_frame(
+    sentences: list[Sentence], extra: dict[str, dict[str, str]] | None = None
+) -> pd.DataFrame:
+    """One row per sentence; ``extra`` adds columns after the standard ones.
+
+    ``extra`` maps a column name to ``{sentence_id: value}``; the review step uses it
+    for ``reviewed`` (the tags a reviewer set) and ``comment``.
+    """
     df = pd.DataFrame([asdict(s) for s in sentences], columns=[*SENTENCE_COLUMNS, "index"])
     df = df.sort_values(["interview_id", "index"], kind="stable")
-    return df[SENTENCE_COLUMNS].reset_index(drop=True)
+    extra = extra or {}
+    for name, values in extra.items():
+        df[name] = df["sentence_id"].map(values).fillna("")
+    return df[[*SENTENCE_COLUMNS, *extra]].reset_index(drop=True)
 
 
 def segments_frame(segments: list[Segment]) -> pd.DataFrame:
@@ -105,10 +115,14 @@ def write_outputs(
     segments: list[Segment],
     quotes: list[Quote],
     formats: list[str],
+    extra: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Write the four tables and return them (handy for tests and notebooks)."""
+    """Write the four tables and return them (handy for tests and notebooks).
+
+    ``extra``: additional sentence columns (see :func:`sentences_frame`).
+    """
     tables = {
-        "sentences": sentences_frame(sentences),
+        "sentences": sentences_frame(sentences, extra),
         "segments": segments_frame(segments),
         "quotes": quotes_frame(quotes),
         "interviews": interviews_frame(interviews, sentences, segments),
