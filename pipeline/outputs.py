@@ -63,6 +63,7 @@ def interviews_frame(
 ) -> pd.DataFrame:
     """One row per interview: metadata, counts per phase and force, main job."""
     statements = {seg.segment_id: seg.job_statement for seg in segments}
+    own = {seg.segment_id: seg.interview_statements for seg in segments}
     by_interview: dict[str, list[Sentence]] = {}
     for s in sentences:
         by_interview.setdefault(s.interview_id, []).append(s)
@@ -92,7 +93,8 @@ def interviews_frame(
                 **{f"phase_{p}": phases.get(p, 0) for p in PHASES},
                 **{f"force_{f}": forces.get(f, 0) for f in FORCES if f != NONE},
                 "main_segment_id": main,
-                "main_job": statements.get(main) if main else None,
+                # the interview's main job in its customer's own words, else the segment's
+                "main_job": (own.get(main, {}).get(iid) or statements.get(main)) if main else None,
             }
         )
     return pd.DataFrame(rows, columns=INTERVIEW_COLUMNS)

@@ -148,6 +148,8 @@ class Segment:
     priority: float
     forces: dict[str, int] = field(default_factory=dict)
     job_types: dict[str, int] = field(default_factory=dict)
+    # each member interview's main job in its own customer's words (interview -> statement)
+    interview_statements: dict[str, str] = field(default_factory=dict)
 
 
 # Output columns, in order. Tests and downstream tools rely on these exact names.

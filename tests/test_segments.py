@@ -411,3 +411,54 @@ def test_small_corpus_fallback_keeps_unrelated_interviews_apart():
     assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1
     assert labels[0] != labels[3]
     assert _small_groups(pts[:1], 0.35).tolist() == [0]
+
+
+@pytest.mark.parametrize("method", ["interviews", "sentences"])
+def test_both_methods_group_the_hand_made_jobs(method, use_embedder, nlp):
+    sentences = make_corpus()
+    cfg = SegmentsConfig(method=method)
+    segments, _ = build_segments(sentences, cfg, nlp=nlp, embedder=use_embedder)
+    truth, pred = truth_and_pred(sentences)
+    assert adjusted_rand_score(truth, pred) >= MIN_ARI
+    if method == "interviews":  # each interview's statement comes from its own sentences
+        for seg in segments:
+            assert set(seg.interview_statements) == set(seg.interviews)
+            assert all(seg.interview_statements.values())
+
+
+def _synthetic_corpus(n_interviews: int, n_jobs: int, seed: int = 0):
+    """Job sentences of ``n_interviews`` interviews, each pursuing one of ``n_jobs`` jobs.
+
+    A job is a direction in embedding space plus its own words; each interview words it
+    its own way (its own offset), each sentence adds noise, and all of them share a
+    common "interview talk" component, as real interviews do.
+    """
+    rng = np.random.default_rng(seed)
+    dim = 64
+    jobs = rng.standard_normal((n_jobs, dim))
+    common = rng.standard_normal(dim) * 2
+    vectors, groups, types, docs, truth = [], [], [], [], []
+    for i in range(n_interviews):
+        job = i % n_jobs
+        style = rng.standard_normal(dim) * 0.6
+        for _ in range(8):
+            v = common + jobs[job] + style + rng.standard_normal(dim) * 0.8
+            vectors.append(v / np.linalg.norm(v))
+            groups.append(f"itw{i:04d}")
+            types.append("functional")
+            words = [f"job{job}w{k}" for k in rng.integers(0, 6, 3)] + [f"own{i}"]
+            docs.append(words + ["avant", "vraiment"])
+            truth.append(job)
+    return np.array(vectors), groups, types, docs, truth
+
+
+@pytest.mark.parametrize(("n_interviews", "n_jobs"), [(10, 4), (500, 25)])
+def test_interview_clustering_from_10_to_500_interviews(n_interviews, n_jobs):
+    """Same settings, same behaviour on a small study and on a large organisation's corpus."""
+    from pipeline.segments.cluster import cluster_by_interview
+
+    vectors, groups, types, docs, truth = _synthetic_corpus(n_interviews, n_jobs)
+    ids = [f"{g}-{k}" for k, g in enumerate(groups)]
+    result = cluster_by_interview(vectors, groups, ids, types, docs, SegmentsConfig())
+    assert adjusted_rand_score(truth, result.labels) >= 0.9
+    assert (result.labels >= 0).all()

@@ -20,6 +20,7 @@ from pipeline.records import Quote, Segment, Sentence
 from pipeline.segments.cluster import (
     CONTEXT_WEIGHT,
     adaptive_min_cluster_size,
+    cluster_by_interview,
     cluster_embeddings,
     is_job_sentence,
     job_sentences,
@@ -124,13 +125,23 @@ def build_segments(
     jobs, vectors = embed_job_sentences(sentences, cfg, cache_dir=cache_dir, embedder=embedder)
     if not jobs:
         return [], []
-    result = cluster_embeddings(
-        vectors,
-        [s.interview_id for s in jobs],
-        [s.sentence_id for s in jobs],
-        cfg,
-        context_weight=cfg.context_weight if context_weight is None else context_weight,
-    )
+    if cfg.method == "interviews":
+        result = cluster_by_interview(
+            vectors,
+            [s.interview_id for s in jobs],
+            [s.sentence_id for s in jobs],
+            [s.job_type for s in jobs],
+            [lemmas_of(s, nlp) for s in jobs],
+            cfg,
+        )
+    else:
+        result = cluster_embeddings(
+            vectors,
+            [s.interview_id for s in jobs],
+            [s.sentence_id for s in jobs],
+            cfg,
+            context_weight=cfg.context_weight if context_weight is None else context_weight,
+        )
     labels = result.labels
     n_seg = int(labels.max()) + 1 if len(labels) else 0
     if n_seg == 0:
@@ -175,11 +186,17 @@ def build_segments(
         freq = len(interviews) / len(all_interviews)
         raw_priority.append(freq * max(pain, FLOOR) * max(diss, FLOOR))
         context = [s for iv in interviews for s in by_iv.get(iv, [])]
+        own = {}
+        for iv in interviews:
+            rows = [j for j, s in enumerate(members) if s.interview_id == iv]
+            own[iv] = best_job_statement(
+                [members[j] for j in rows], sim[rows], nlp, keywords=keywords[k]
+            )
         segments.append(
             Segment(
                 segment_id=ids[k],
                 label=", ".join(keywords[k]),
-                job_statement=best_job_statement(members, sim, nlp),
+                job_statement=best_job_statement(members, sim, nlp, keywords=keywords[k]),
                 n_sentences=len(members),
                 n_interviews=len(interviews),
                 interviews=interviews,
@@ -189,6 +206,7 @@ def build_segments(
                 priority=0.0,
                 forces=force_counts(context),
                 job_types=job_type_counts(members),
+                interview_statements=own,
             )
         )
         for rank, i in enumerate(

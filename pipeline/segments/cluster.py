@@ -1,4 +1,9 @@
-"""Clustering of job sentences into job segments (UMAP + HDBSCAN, BERTopic-style).
+"""Clustering of job sentences into job segments.
+
+Two methods (``segments.method``): ``interviews`` (default) groups interviews by the job
+they pursue and places their job sentences (:func:`cluster_by_interview`);
+``sentences`` clusters the sentences themselves with UMAP + HDBSCAN, BERTopic-style
+(:func:`cluster_embeddings`), which finds themes across interviews rather than jobs.
 
 Only interviewee sentences whose job type is not ``none`` are clustered (domain.md: a
 customer sentence belongs to a job segment exactly when it states a job). The result
@@ -186,7 +191,11 @@ def cluster_embeddings(
         labels = labels.copy()
         labels[noise[ok]] = best[ok]
         reassigned = int(ok.sum())
-    # canonical numbering: size desc, then first (smallest) sentence id
+    return Clustering(_renumber(labels, sentence_ids), space, mcs, reassigned)
+
+
+def _renumber(labels: np.ndarray, sentence_ids: list[str]) -> np.ndarray:
+    """Canonical numbering: size desc, then first (smallest) sentence id; -1 stays -1."""
     clusters = sorted(
         {c for c in labels.tolist() if c >= 0},
         key=lambda c: (
@@ -195,8 +204,98 @@ def cluster_embeddings(
         ),
     )
     remap = {old: new for new, old in enumerate(clusters)}
-    final = np.array([remap.get(int(c), -1) for c in labels], dtype=int)
-    return Clustering(final, space, mcs, reassigned)
+    return np.array([remap.get(int(c), -1) for c in labels], dtype=int)
+
+
+def interview_profiles(
+    embeddings: np.ndarray,
+    groups: list[str],
+    job_types: list[str],
+    lemma_docs: list[list[str]],
+    cfg: SegmentsConfig,
+) -> tuple[list[str], np.ndarray]:
+    """Each interview's job profile and the interviews' pairwise similarity.
+
+    Two views of the job an interview pursues, averaged with ``cfg.profile_weight``:
+    the mean embedding of its functional job sentences (all its job sentences when it
+    has none), centred on the corpus so that what every interview says ("avant",
+    "j'avais peur") cancels out; and the TF-IDF of the content lemmas of its job
+    sentences (the objects of the job: factures, prospects, rendez-vous). Returns the
+    interview ids (sorted) and the ``(n, n)`` cosine similarity matrix.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    ids = sorted(set(groups))
+    index = {iv: k for k, iv in enumerate(ids)}
+    dim = embeddings.shape[1]
+    emb = np.zeros((len(ids), dim))
+    docs: list[list[str]] = [[] for _ in ids]
+    for k, iv in enumerate(ids):
+        rows = [i for i, g in enumerate(groups) if g == iv]
+        functional = [i for i in rows if job_types[i] == "functional"] or rows
+        emb[k] = embeddings[functional].mean(axis=0)
+        for i in rows:
+            docs[index[iv]].extend(lemma_docs[i])
+    if len(ids) >= 3:
+        emb -= emb.mean(axis=0)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12
+    sim = emb @ emb.T
+    texts = [" ".join(d) for d in docs]
+    if any(texts) and cfg.profile_weight < 1:
+        tfidf = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit_transform(texts)
+        t = tfidf.toarray()
+        t /= np.linalg.norm(t, axis=1, keepdims=True) + 1e-12
+        sim = cfg.profile_weight * sim + (1 - cfg.profile_weight) * (t @ t.T)
+    return ids, sim
+
+
+def cluster_by_interview(
+    embeddings: np.ndarray,
+    groups: list[str],
+    sentence_ids: list[str],
+    job_types: list[str],
+    lemma_docs: list[list[str]],
+    cfg: SegmentsConfig,
+) -> Clustering:
+    """Group *interviews* by the job they pursue, then place every job sentence.
+
+    A switch interview reconstructs one decision, so its job sentences mostly serve one
+    job (domain.md); clustering sentence by sentence groups them by theme (price,
+    reassurance) instead. Interviews are grouped by average-linkage agglomerative
+    clustering of their job profiles (:func:`interview_profiles`), cut at the distance
+    ``cfg.interview_distance``: it needs no minimum cluster size, so it behaves the same
+    on 10 interviews and on 5,000 (the similarity matrix is n x n interviews). Each job
+    sentence joins its interview's segment, unless it is closer to another segment's
+    centroid by more than ``cfg.secondary_margin`` (a second job told in passing).
+    """
+    n = len(embeddings)
+    if n == 0:
+        return Clustering(np.zeros(0, dtype=int), embeddings, 0, 0)
+    ids, sim = interview_profiles(embeddings, groups, job_types, lemma_docs, cfg)
+    if len(ids) == 1:
+        iv_labels = np.zeros(1, dtype=int)
+    else:
+        from sklearn.cluster import AgglomerativeClustering
+
+        model = AgglomerativeClustering(
+            n_clusters=None,
+            metric="precomputed",
+            linkage="average",
+            distance_threshold=cfg.interview_distance,
+        )
+        iv_labels = model.fit_predict(np.clip(1.0 - sim, 0.0, 2.0)).astype(int)
+    of = dict(zip(ids, iv_labels.tolist(), strict=True))
+    labels = np.array([of[g] for g in groups], dtype=int)
+    moved = 0
+    if cfg.secondary_margin < 1 and labels.max() > 0:
+        cents = centroids(embeddings, labels)
+        sims = embeddings @ cents.T
+        own = sims[np.arange(n), labels]
+        best = sims.argmax(axis=1)
+        move = (best != labels) & (sims[np.arange(n), best] - own > cfg.secondary_margin)
+        labels = np.where(move, best, labels)
+        moved = int(move.sum())
+    return Clustering(_renumber(labels, sentence_ids), embeddings, 0, moved)
 
 
 def segment_id(k: int, n_segments: int) -> str:

@@ -167,14 +167,18 @@ def clean_sentence(doc) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
-def job_statement(doc) -> tuple[str, int]:
+def job_statement(doc, verb=None) -> tuple[str, int]:
     """Extract "verb + object + context" from a parsed sentence.
 
     Returns the statement and how it was found: 2 = an infinitive governed by a
-    want/need/can word, 1 = the main verb, 0 = the cleaned sentence (fallback).
+    want/need/can word, 1 = the main verb (or the ``verb`` token given), 0 = the
+    cleaned sentence (fallback).
     """
-    verb = _governed_infinitive(doc)
     kind = 2
+    if verb is None:
+        verb = _governed_infinitive(doc)
+    elif verb is not _governed_infinitive(doc):
+        kind = 1
     if verb is None:
         roots = [t for t in doc if t.dep_ == "ROOT" and t.pos_ == "VERB"]
         verbs = roots or [t for t in doc if t.pos_ == "VERB"]
@@ -223,30 +227,66 @@ def job_statement(doc) -> tuple[str, int]:
 
 
 PRONOUN_STARTS = {"ça", "ca", "cela", "ce", "c'", "il", "elle", "on", "je", "j'", "moi", "le", "la"}
+# statements that say what the person did or felt, not what they want to get done
+NARRATIVE_STARTS = {"demander", "dire", "appeler", "regarder", "voir", "aller", "venir",
+                    "partir", "arriver", "ouvrir", "penser", "croire", "savoir", "trouver"}
+
+
+def statement_score(text: str, kind: int, doc, keywords: set[str]) -> float:
+    """How good a job statement ``text`` is, apart from how central its sentence is.
+
+    Favoured: a goal ("je voulais pouvoir…", kind 2) over a plain main verb (kind 1)
+    over a cleaned sentence (0); 4 to 14 words; a verb with an object or a complement;
+    the segment's own keywords (the words its interviews share). Penalised: a pronoun
+    or a narrative verb at the start ("me demander si…"), "être"/"avoir", a bare
+    "ne pas" (a refusal, not a job), names and figures (one customer's details).
+    """
+    words = text.split()
+    if not words:
+        return -math.inf
+    first = words[0].lower().rstrip(",")
+    lemmas = {t.lemma_.lower() for t in doc if t.is_alpha}
+    score = 0.15 * kind
+    score += 0.08 * (4 <= len(words) <= 14) - 0.15 * (len(words) < 3)
+    score -= 0.1 * (first in PRONOUN_STARTS) + 0.1 * (first in WEAK_VERBS)
+    score -= 0.08 * (first in NARRATIVE_STARTS)
+    score -= 0.1 * text.lower().startswith(("ne pas", "n'pas", "pas "))
+    score -= 0.1 * any(t.pos_ == "PROPN" or t.like_num for t in doc if t.text in text)
+    score += 0.05 * any(t.dep_ in {"obj", "obl", "obl:arg", "xcomp", "ccomp"} for t in doc)
+    score += min(0.15, 0.05 * len(lemmas & keywords))
+    return score
 
 
 def best_job_statement(
-    sentences: Sequence[Sentence], centrality: np.ndarray, nlp, n_candidates: int = 8
+    sentences: Sequence[Sentence],
+    centrality: np.ndarray,
+    nlp,
+    n_candidates: int = 15,
+    keywords: Sequence[str] = (),
 ) -> str:
-    """The job statement of a segment from its most central sentences.
+    """The job statement of a group of job sentences, in the customers' own words.
 
-    Candidates are the ``n_candidates`` sentences closest to the centroid; the score is
-    the cosine to the centroid plus 0.15 per level of ``job_statement``'s kind (governed
-    infinitive > main verb > cleaned sentence), 0.1 for a functional sentence (the job
-    itself rather than a feeling or a constraint), 0.05 for 3 to 14 words, minus 0.1
-    when the statement starts with a pronoun ("ça m'a rassuré").
+    Candidates: the ``n_candidates`` sentences closest to the centroid, functional ones
+    first. Each gives a "verb + object + context" (:func:`job_statement`), scored by
+    its centrality, :func:`statement_score` (goal form, length, object, shared
+    keywords, no names) and 0.1 for a functional sentence (the job itself rather than
+    a feeling or a constraint).
     """
-    order = np.argsort(-centrality, kind="stable")[:n_candidates]
+    if not sentences:
+        return ""
+    order = sorted(range(len(sentences)),
+                   key=lambda i: (sentences[i].job_type != "functional", -float(centrality[i])))
+    order = order[:n_candidates]
+    keys = {k.lower() for k in keywords}
     best = ("", -math.inf)
     for i in order:
         s = sentences[int(i)]
-        text, kind = job_statement(nlp(s.text))
+        doc = nlp(s.text)
+        text, kind = job_statement(doc)
         if not text:
             continue
-        first = text.split()[0].lower().rstrip(",")
-        score = float(centrality[i]) + 0.15 * kind + 0.1 * (s.job_type == "functional")
-        score += 0.05 * (3 <= len(text.split()) <= 14) - 0.1 * (first in PRONOUN_STARTS)
-        score -= 0.1 * (first in WEAK_VERBS)  # "avoir un client qui..." says little
+        score = float(centrality[i]) + statement_score(text, kind, doc, keys)
+        score += 0.1 * (s.job_type == "functional")
         if score > best[1]:
             best = (text, score)
     return best[0]
