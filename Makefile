@@ -10,7 +10,7 @@ OUT    ?= data/processed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup pipeline test test-fast lint bench clean
+.PHONY: help setup system-deps pipeline train eval test test-fast lint bench clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -29,13 +29,28 @@ $(STAMP): pyproject.toml requirements.lock scripts/install_models.py
 
 setup: $(STAMP) ## Create .venv and install everything (offline-capable models included)
 
-pipeline: $(STAMP) ## Run the whole pipeline on IN (data/recordings) into OUT (data/processed)
+system-deps: ## Install the Debian packages the tests drive (LibreOffice, Chromium); skips what is there
+	bash scripts/install_system_deps.sh
+
+# The trained tagger: made when missing or older than the annotations it learns from.
+TAGGER := models/tagger/meta.json
+$(TAGGER): $(STAMP) $(wildcard data/annotations/*/*.jsonl) data/annotations/jobs.yaml configs/textcat.cfg \
+		pipeline/train.py pipeline/tagging/features.py pipeline/tagging/trained.py
+	$(BIN)/jtbd train
+
+pipeline: $(STAMP) $(TAGGER) ## Run the whole pipeline on IN (data/recordings) into OUT (data/processed)
 	$(BIN)/jtbd run $(IN) --out $(OUT) $(ARGS)
 
-test: $(STAMP) ## Run the test suite (real tiny models, no network)
+train: $(STAMP) ## Train the tagger on data/annotations + reviewers' corrections into models/tagger
+	$(BIN)/jtbd train $(ARGS)
+
+eval: $(STAMP) $(TAGGER) ## Score tags, roles and segments on the dev interviews (text + synthesized audio)
+	$(BIN)/jtbd eval $(ARGS)
+
+test: $(STAMP) system-deps ## Run the test suite (real tiny models, no network)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP) ## Run the tests that need no Whisper model
+test-fast: $(STAMP) system-deps ## Run the tests that need no Whisper model
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP) ## Check the code with ruff
@@ -48,4 +63,5 @@ clean: ## Remove the outputs in OUT (only what the pipeline writes; never inputs
 	@test -n "$(strip $(OUT))" -a -d "$(OUT)" || { echo "OUT is not a folder: $(OUT)"; exit 2; }
 	cd "$(OUT)" && rm -rf interim transcripts run_summary.json \
 		sentences.csv sentences.parquet segments.csv segments.parquet \
-		quotes.csv quotes.parquet interviews.csv interviews.parquet
+		quotes.csv quotes.parquet interviews.csv interviews.parquet \
+		report.html "$(notdir $(abspath $(OUT))).xlsx" "$(notdir $(abspath $(OUT))).qdpx"

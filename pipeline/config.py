@@ -82,7 +82,12 @@ class NlpConfig(_Section):
 
 
 class TaggingConfig(_Section):
-    """Rule-based tagger settings (phase sequence model, forces, job types)."""
+    """Tagger settings: the trained tagger (default) or the rule tagger and its priors."""
+
+    # "trained": the models `make train` writes to `model` (rules are among its features);
+    # "rules": the lexicons and the hand-set sequence priors below, no training needed.
+    method: Literal["trained", "rules"] = "trained"
+    model: str = "models/tagger"
 
     phase_stay: float = Field(0.86, gt=0, lt=1)  # prior probability to stay in the same phase
     phase_back: float = Field(0.02, ge=0, lt=1)  # prior probability to go back one phase or more
@@ -99,6 +104,9 @@ class TaggingConfig(_Section):
 class SegmentsConfig(_Section):
     """Embedding + clustering of job sentences into job segments."""
 
+    # "interviews": group interviews by the job they pursue, then place their job
+    # sentences (dev ARI 0.84 on gold tags); "sentences": UMAP + HDBSCAN over sentences
+    method: Literal["interviews", "sentences"] = "interviews"
     embedder: Literal["use", "sentence-transformers"] = "use"
     model: str | None = None  # for sentence-transformers: a name or a local path
     device: str = "cpu"
@@ -111,6 +119,12 @@ class SegmentsConfig(_Section):
     # interview tend to serve one job (0: sentence alone; above ~0.6 every interview
     # becomes its own segment).
     context_weight: float = Field(0.5, ge=0, le=1)
+    # method "interviews": weight of the embedding view (vs TF-IDF of lemmas) in the
+    # interviews' job profiles, the distance at which groups of interviews stop merging,
+    # and how much closer a sentence must be to another segment to leave its interview's
+    interview_distance: float = Field(0.8, gt=0, le=2)
+    profile_weight: float = Field(0.5, ge=0, le=1)
+    secondary_margin: float = Field(0.3, ge=0, le=1)
     reassign_noise: bool = True
     noise_similarity: float = Field(0.35, ge=-1, le=1)
     n_quotes: int = Field(5, ge=1)
@@ -131,6 +145,45 @@ class RunConfig(_Section):
         return v
 
 
+class ReviewConfig(_Section):
+    """Review sheets (``OUT/review/<interview_id>.csv``) and the corrections store.
+
+    The store is append-only and lives under ``data/``, outside the output folder, so
+    that cleaning or deleting outputs never deletes a reviewer's work; a relative path is
+    taken from the folder the command runs in, like ``--out``.
+    """
+
+    sheets: bool = True  # write review sheets and import reviewers' edits from them
+    store: str = "data/corrections/corrections.jsonl"
+    delimiter: Literal[";", ",", "\t"] = ";"  # ";" for Excel with a French locale
+
+    @field_validator("store")
+    @classmethod
+    def _store_path(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("the corrections store needs a file path")
+        return v
+
+
+class ReportConfig(_Section):
+    """The HTML report and the exports written at the end of every run (``pipeline.report``)."""
+
+    html: bool = True  # OUT/report.html, one self-contained file
+    excel: bool = True  # OUT/<name>.xlsx, one sheet per table
+    qdpx: bool = True  # OUT/<name>.qdpx, a REFI-QDA project (ATLAS.ti, NVivo, MAXQDA, QualCoder)
+    name: str | None = None  # <name> of the exports; null: the output folder's name
+    quotes: int = Field(3, ge=1, le=20)  # quotes per force and per part of the customer model
+    map: bool = True  # 2-D map of the job sentences (UMAP on the cached embeddings)
+    max_interviews: int = Field(200, ge=0)  # interviews detailed one by one in the report
+
+    @field_validator("name")
+    @classmethod
+    def _file_name(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or any(c in v for c in '/\\:*?"<>|')):
+            raise ValueError("a file name without folder or special characters is needed")
+        return v
+
+
 class Config(_Section):
     """The whole configuration; see ``configs/default.yaml`` for documented defaults."""
 
@@ -141,6 +194,8 @@ class Config(_Section):
     tagging: TaggingConfig = TaggingConfig()
     segments: SegmentsConfig = SegmentsConfig()
     run: RunConfig = RunConfig()
+    review: ReviewConfig = ReviewConfig()
+    report: ReportConfig = ReportConfig()
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from pipeline.config import Config, section_hash
 from pipeline.errors import E_EMPTY, InputError, JtbdError
 from pipeline.ingest import InterviewFile, discover, read_transcript, transcript_to_txt
 from pipeline.records import Sentence, Transcript
+from pipeline.review import ReviewSession
 
 log = logging.getLogger("jtbd")
 
@@ -93,6 +94,11 @@ class RunSummary:
     work: Counter = field(default_factory=Counter)
     segments: int = 0
     seconds: float = 0.0
+    # what the review step did: corrections imported and applied, orphans (see
+    # pipeline.review.session.ReviewSession.report); empty when no review step ran
+    review: dict = field(default_factory=dict)
+    # what pipeline.report wrote (file names) and what failed ("what: why"), see _write_report
+    report: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -106,6 +112,8 @@ class RunSummary:
             "work": dict(self.work),
             "segments": self.segments,
             "seconds": round(self.seconds, 2),
+            "review": self.review,
+            "report": self.report,
         }
 
 
@@ -203,6 +211,7 @@ def process_interview(
             tr_hash,
             section_hash(config, "nlp", "tagging"),
             code_hash("sentences", "tagging", "speakers"),
+            _tagger_fingerprint(config),
         )
         tagged_path = paths.tagged / f"{item.interview_id}.json"
         if read_cached(tagged_path, key) is None:
@@ -226,6 +235,12 @@ def process_interview(
         log.debug("unexpected error on %s\n%s", item.path, traceback.format_exc())
         outcome.error = f"unexpected error: {type(exc).__name__}: {exc}"
     return outcome
+
+
+def _tagger_fingerprint(config: Config) -> str:
+    from pipeline.tagging.trained import tagger_fingerprint
+
+    return tagger_fingerprint(config.tagging)
 
 
 def tag_transcript(transcript: Transcript, config: Config) -> list[Sentence]:
@@ -253,11 +268,24 @@ def load_tagged(paths: Paths, interview_ids: list[str]) -> tuple[list[dict], lis
     return interviews, sentences
 
 
-def build_corpus(paths: Paths, interview_ids: list[str], config: Config, work: Counter):
-    """Cluster job sentences across interviews (cached on the whole corpus's tags)."""
+def build_corpus(
+    paths: Paths,
+    interview_ids: list[str],
+    config: Config,
+    work: Counter,
+    review: ReviewSession | None = None,
+):
+    """Cluster job sentences across interviews (cached on the whole corpus's tags).
+
+    With ``review``, the reviewers' corrections are applied to the sentences first, so
+    segments are built on the tags a reviewer set, and the hash of the corrections
+    applied is part of the cache key.
+    """
     from pipeline.records import Quote, Segment
 
     interviews, sentences = load_tagged(paths, interview_ids)
+    if review is not None:
+        review.apply(sentences)
     corpus_key = stage_key(
         "segment",
         text_hash(
@@ -268,6 +296,7 @@ def build_corpus(paths: Paths, interview_ids: list[str], config: Config, work: C
         ),
         section_hash(config, "segments"),
         code_hash("segments"),
+        review.applied_hash() if review is not None else "",
     )
     cached = read_cached(paths.corpus, corpus_key)
     if cached is not None:
@@ -332,11 +361,62 @@ def segment_outputs(out_dir: Path, config: Config) -> RunSummary:
     if not done:
         raise InputError(paths.out, "no tagged interview here; run `jtbd run` or `jtbd tag` first")
     summary = RunSummary(interviews=len(done), succeeded=done)
-    interviews, sentences, segments, quotes = build_corpus(paths, done, config, summary.work)
+    review = _open_review(paths, config, summary)
+    interviews, sentences, segments, quotes = build_corpus(
+        paths, done, config, summary.work, review=review
+    )
     summary.segments = len(segments)
-    write_outputs(paths.out, interviews, sentences, segments, quotes, config.run.formats)
+    tables = write_outputs(
+        paths.out,
+        interviews,
+        sentences,
+        segments,
+        quotes,
+        config.run.formats,
+        extra=review.sentence_columns(sentences),
+    )
+    review.write_sheets(sentences)
+    summary.review = review.report(done)
+    _write_report(paths, config, summary, tables)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write_report(
+    paths: Paths, config: Config, summary: RunSummary, tables: dict, sources: dict | None = None
+) -> None:
+    """The HTML report and the exports (:mod:`pipeline.report`), after the tables.
+
+    Never fatal: the tables are on disk already. A failure is logged as an error with
+    its reason, recorded in ``summary.report["errors"]`` (and run_summary.json), and
+    printed again at the end of the command.
+    """
+    try:
+        from pipeline.report import write_reports
+
+        outcome = write_reports(
+            paths.out, config, tables=tables, sources=sources, run_info=summary.to_dict()
+        )
+    except Exception as exc:  # noqa: BLE001 - e.g. a missing package: say so, keep the run
+        log.debug("report failed\n%s", traceback.format_exc())
+        log.error("report: not written: %s: %s", type(exc).__name__, exc)
+        summary.report = {"written": [], "errors": [f"report: {type(exc).__name__}: {exc}"]}
+        return
+    summary.report = {
+        "written": [p.name for p in outcome.written],
+        "errors": outcome.errors,
+    }
+
+
+def _open_review(paths: Paths, config: Config, summary: RunSummary) -> ReviewSession:
+    """Import the reviewers' sheets before anything is regenerated (see pipeline.review).
+
+    A sheet that cannot be imported is a failed input of the run, like a bad recording:
+    listed with its problem, the rest goes on, and the run exits non-zero.
+    """
+    review = ReviewSession.open(paths.out, config.review)
+    summary.failed.extend(review.failed)
+    return review
 
 
 def run_batch(input_dir: Path, out_dir: Path, config: Config, upto: str = "segment") -> RunSummary:
@@ -365,16 +445,34 @@ def run_batch(input_dir: Path, out_dir: Path, config: Config, upto: str = "segme
             summary.failed.append((outcome.source, outcome.error or "failed"))
             log.error("%s: %s", outcome.source, outcome.error)
     summary.succeeded = done
-    if upto != "transcribe" and done:
-        if upto == "segment":
-            interviews, sentences, segments, quotes = build_corpus(
-                paths, done, config, summary.work
+    if upto != "transcribe":
+        # Reviewers' sheets are imported even when no interview could be processed:
+        # their edits are kept in the store whatever happens to the inputs.
+        review = _open_review(paths, config, summary)
+        if done:
+            if upto == "segment":
+                interviews, sentences, segments, quotes = build_corpus(
+                    paths, done, config, summary.work, review=review
+                )
+            else:
+                interviews, sentences = load_tagged(paths, done)
+                review.apply(sentences)
+                segments, quotes = [], []
+            summary.segments = len(segments)
+            tables = write_outputs(
+                paths.out,
+                interviews,
+                sentences,
+                segments,
+                quotes,
+                config.run.formats,
+                extra=review.sentence_columns(sentences),
             )
-        else:
-            interviews, sentences = load_tagged(paths, done)
-            segments, quotes = [], []
-        summary.segments = len(segments)
-        write_outputs(paths.out, interviews, sentences, segments, quotes, config.run.formats)
+            review.write_sheets(sentences)
+            _write_report(
+                paths, config, summary, tables, {i.interview_id: i.path for i in items}
+            )
+        summary.review = review.report(done)
     summary.seconds = time.perf_counter() - started
     atomic_write_json(paths.out / "run_summary.json", summary.to_dict())
     return summary

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -136,13 +137,17 @@ def prepare_corrections(tagged: list[tuple[list[Sentence], dict]], nlp, rules, e
 
 
 def _rows(items: list[Prepared], tag: str):
+    """Features, labels and text-classifier inputs of the sentences labelled for ``tag``."""
+    from pipeline.tagging.features import answered_questions, textcat_text
+
     xs, ys, texts = [], [], []
     for p in items:
+        questions = answered_questions(p.sentences)
         for t, y in enumerate(getattr(p, tag)):
             if y is not None:
                 xs.append(p.x[t])
                 ys.append(y)
-                texts.append(p.sentences[t].text)
+                texts.append(textcat_text(p.sentences[t].text, questions[t]))
     return (np.vstack(xs) if xs else np.zeros((0, 0))), ys, texts
 
 
@@ -182,8 +187,15 @@ def train_textcat(
         if max_epochs:
             overrides["training.max_epochs"] = max_epochs
         sink = io.StringIO()
-        with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-            spacy_train(TEXTCAT_CONFIG, tmp / "out", overrides=overrides, use_gpu=-1)
+        spacy_log = logging.getLogger("spacy")
+        level = spacy_log.level
+        if quiet:  # spaCy's training table is noise in `make train`'s output
+            spacy_log.setLevel(logging.WARNING)
+        try:
+            with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+                spacy_train(TEXTCAT_CONFIG, tmp / "out", overrides=overrides, use_gpu=-1)
+        finally:
+            spacy_log.setLevel(level)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         shutil.copytree(tmp / "out" / "model-last", out_dir)
@@ -208,16 +220,40 @@ def phase_accuracy(model: PhaseModel, items: list[Prepared]) -> float:
     return right / max(1, total)
 
 
-def tune_phase(head: LinearHead, log_prior: np.ndarray, items: list[Prepared]):
-    """Grid search of the HMM priors and the emission scale on held-out interviews."""
-    best = (-1.0, None)
-    for stay, back, exb, exf, scale in product(
-        (0.8, 0.9, 0.95), (0.005, 0.02), (0.03, 0.08), (0.01, 0.04), (0.3, 0.45, 0.6, 0.8)
-    ):
-        prior = SequencePrior(stay=stay, back=back, excursion_back=exb, excursion_forward=exf)
-        acc = phase_accuracy(PhaseModel(head, log_prior, prior, scale), items)
-        if acc > best[0]:
-            best = (acc, (prior, scale))
+PHASE_GRID = list(
+    product((0.8, 0.9, 0.95), (0.005, 0.02), (0.03, 0.08), (0.01, 0.04), (0.3, 0.45, 0.6, 0.8))
+)
+
+
+def tune_phase_cv(items: list[Prepared], c_values=(0.003, 0.01), folds: int = 4):
+    """Phase model settings by cross-validation over held-out *domains* of ``items``.
+
+    For each regularisation ``c`` and each HMM prior + emission scale of
+    :data:`PHASE_GRID`, the mean accuracy over ``folds`` domain folds; returns
+    ``(accuracy, c, prior, scale)`` of the best. The linear model takes seconds to fit,
+    so all training interviews serve as held-out data once.
+    """
+    domains = sorted({p.domain for p in items}, key=lambda d: text_hash("phase-cv", d))
+    folds = max(2, min(folds, len(domains)))
+    best = (-1.0, None, None, None)
+    for c in c_values:
+        scores = np.zeros(len(PHASE_GRID))
+        for k in range(folds):
+            held = set(domains[k::folds])
+            fit = [p for p in items if p.domain not in held]
+            calib = [p for p in items if p.domain in held]
+            if not fit or not calib:
+                continue
+            head, log_prior = fit_phase_head(fit, c)
+            for g, (stay, back, exb, exf, scale) in enumerate(PHASE_GRID):
+                prior = SequencePrior(stay=stay, back=back, excursion_back=exb,
+                                      excursion_forward=exf)
+                scores[g] += phase_accuracy(PhaseModel(head, log_prior, prior, scale), calib)
+        g = int(scores.argmax())
+        stay, back, exb, exf, scale = PHASE_GRID[g]
+        if scores[g] / folds > best[0]:
+            prior = SequencePrior(stay=stay, back=back, excursion_back=exb, excursion_forward=exf)
+            best = (scores[g] / folds, c, prior, scale)
     return best
 
 
@@ -296,8 +332,9 @@ def split_calibration(items: list[Prepared], share: float = 0.2) -> tuple[list, 
     return fit, calib
 
 
-def _fit_linear(items: list[Prepared], c_phase: float, c_tags: float):
-    phase_head, log_prior = fit_phase_head(items, c_phase)
+def _fit_linear(items: list[Prepared], c_phase: float | None, c_tags: float):
+    """The linear models; the phase one only when ``c_phase`` is given."""
+    phase_head, log_prior = fit_phase_head(items, c_phase) if c_phase else (None, None)
     heads = {}
     for tag, labels in TAGS.items():
         x, y, _ = _rows(items, tag)
@@ -326,7 +363,7 @@ def train_tagger(
     corrected_interviews: list[tuple[list[Sentence], dict]] | None = None,
     interviews: list[GoldInterview] | None = None,
     max_epochs: int | None = None,
-    c_phase: float = 0.01,
+    c_phase: tuple[float, ...] = (0.003, 0.01),
     c_tags: float = 0.005,
     log=print,
 ) -> dict:
@@ -365,12 +402,12 @@ def train_tagger(
     held_out: dict = {}
     with tempfile.TemporaryDirectory(prefix="jtbd-train-") as tmp:
         work = Path(tmp)
-        phase_head, log_prior, heads = _fit_linear(fit + extra, c_phase, c_tags)
+        _, _, heads = _fit_linear(fit + extra, None, c_tags)
         # The text classifiers are trained once, on the non-held-out part: the vote weight
         # and calibration tuned below are only valid for the classifier they were tuned on.
         textcats = _fit_textcats(fit + extra, work, max_epochs, log)
-        acc, (prior, scale) = tune_phase(phase_head, log_prior, calib)
-        held_out["phase_accuracy"] = round(acc, 4)
+        acc, c_best, prior, scale = tune_phase_cv(items, c_phase)
+        held_out["phase_accuracy_cv"] = round(float(acc), 4)
         calibrations = {}
         for tag, labels in TAGS.items():
             x, y, texts = _rows(calib, tag)
@@ -385,7 +422,7 @@ def train_tagger(
         log(f"held-out domains: {held_out}")
 
         # the linear models (seconds to fit) are refitted on every interview
-        phase_head, log_prior, heads = _fit_linear(items + extra, c_phase, c_tags)
+        phase_head, log_prior, heads = _fit_linear(items + extra, c_best, c_tags)
         tmp_model = model_dir.with_name(model_dir.name + ".tmp")
         if tmp_model.exists():
             shutil.rmtree(tmp_model)
@@ -425,7 +462,7 @@ def train_tagger(
         },
         "embedder": {"embedder": config.segments.embedder, "model": config.segments.model},
         "spacy_model": config.nlp.spacy_model,
-        "c": {"phase": c_phase, "tags": c_tags},
+        "c": {"phase": c_best, "tags": c_tags},
         "held_out": held_out,
         "phase": {
             "log_prior": [float(v) for v in log_prior],

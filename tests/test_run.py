@@ -16,7 +16,10 @@ from pipeline.records import SENTENCE_COLUMNS
 from pipeline.run import run_batch
 
 pytestmark = pytest.mark.slow
-FAST = ["--nlp.spacy_model", "fr_core_news_sm", "--transcribe.progress", "false"]
+FAST = [
+    "--nlp.spacy_model", "fr_core_news_sm", "--transcribe.progress", "false",
+    "--tagging.method", "rules",  # the trained tagger has its own tests (test_train.py)
+]
 
 
 def _audio_fixture(data_dir: Path) -> Path:

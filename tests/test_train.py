@@ -247,3 +247,54 @@ def test_shipped_guide_and_catalog_exist():
     assert (DEFAULT_DIR / "GUIDE.md").exists()
     jobs = load_jobs()
     assert "crm.follow_prospects" in jobs and all(jobs.values())
+
+
+def test_reviewer_corrections_outrank_annotations_and_bring_context(corpus, tmp_path):
+    """`make train` reads the store: annotated sentences get the reviewer's label, and
+    corrected sentences of other interviews come with their tagged interview."""
+    from pipeline.review.store import Correction, CorrectionStore
+    from pipeline.train import gold_sentences, reviewer_corrections
+
+    gold = next(i for i in corpus if i.split == "train")
+    target = next(s for s in gold_sentences(gold) if s.role == INTERVIEWEE)
+    own = [
+        Sentence("mine", "mine-aaa", 0, 0, "Q", "interviewer", "Et avant ?"),
+        Sentence("mine", "mine-bbb", 1, 1, "R", INTERVIEWEE, "On notait tout sur papier."),
+    ]
+    tagged = tmp_path / "out" / "interim" / "tagged"
+    tagged.mkdir(parents=True)
+    (tagged / "mine.json").write_text(
+        json.dumps({"interview": {}, "sentences": [s.to_dict() for s in own]}), encoding="utf-8"
+    )
+    store = tmp_path / "corrections.jsonl"
+    CorrectionStore(store).append([
+        Correction(target.sentence_id, gold.interview_id, target.text, "force", "anxiety"),
+        Correction("mine-bbb", "mine", own[1].text, "force", "habit"),
+        Correction("gone-ccc", "gone", "Une phrase disparue.", "force", "push"),
+    ])
+    config = load_config(overrides=["--review.store", str(store)])
+    messages = []
+    labels, corrected = reviewer_corrections(config, tmp_path / "out", messages.append)
+    assert labels[target.sentence_id] == {"force": "anxiety"}
+    assert [fixed for _, fixed in corrected] == [{"mine-bbb": {"force": "habit"}}]
+    assert "1 corrected sentences not found" in messages[0]  # reported, kept in the store
+
+    from pipeline.train import prepare
+
+    class Rules:
+        def __call__(self, sentences, docs):
+            import numpy as np
+
+            return np.zeros((len(sentences), 17))
+
+    class Emb:
+        def embed(self, texts):
+            import numpy as np
+
+            return np.ones((len(texts), 4))
+
+    from pipeline.nlp import load_nlp
+
+    item = prepare([gold], load_nlp("fr_core_news_sm"), Rules(), Emb(), labels)[0]
+    k = [s.sentence_id for s in item.sentences].index(target.sentence_id)
+    assert item.force[k] == "anxiety"  # the reviewer wins over the annotation

@@ -58,6 +58,27 @@ class RuleFeatures:
         return np.hstack([phase, np.asarray(rows, dtype=np.float64).reshape(len(sentences), -1)])
 
 
+def answered_questions(sentences: list[Sentence]) -> list[str]:
+    """For each sentence, the interviewer's last question before it ("" before any)."""
+    out, last = [], ""
+    for sent in sentences:
+        out.append(last)
+        if sent.role == INTERVIEWER and sent.text.rstrip().endswith("?"):
+            last = sent.text
+    return out
+
+
+def textcat_text(text: str, question: str) -> str:
+    """What the spaCy classifier reads: the sentence, then the question it answers.
+
+    The question's words are marked (``q_prix``) so that the bag of words tells "what
+    the customer says" from "what they were asked": "qu'est-ce qui vous a plu ?" makes a
+    pull likely, whatever words the answer uses.
+    """
+    marked = " ".join(f"q_{w}" for w in _WORD_RE.findall(question.lower()))
+    return f"{text} {marked}".strip()
+
+
 def _surface(sent: Sentence) -> list[float]:
     words = _WORD_RE.findall(sent.text.lower())
     n = len(words)

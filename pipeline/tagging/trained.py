@@ -34,7 +34,7 @@ from pipeline.labels import FORCES, INTERVIEWER, JOB_TYPES, NONE, PHASES
 from pipeline.records import Sentence
 from pipeline.tagging.sequence import SequencePrior, decode
 
-MODEL_FORMAT = "jtbd-tagger/1"
+MODEL_FORMAT = "jtbd-tagger/2"  # 2: the text classifiers also read the question
 TAGS = {"force": FORCES, "job_type": JOB_TYPES}
 
 
@@ -222,7 +222,10 @@ class TrainedTagger:
             sent.job_type, sent.job_type_score = NONE, 1.0
         rows = [t for t, s in enumerate(sentences) if s.role != INTERVIEWER]
         if rows:
-            texts = [sentences[t].text for t in rows]
+            from pipeline.tagging.features import answered_questions, textcat_text
+
+            questions = answered_questions(sentences)
+            texts = [textcat_text(sentences[t].text, questions[t]) for t in rows]
             for tag, head in self.heads.items():
                 idx, proba = head.predict(texts, x[rows])
                 for k, t in enumerate(rows):
