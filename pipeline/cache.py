@@ -65,6 +65,20 @@ def stage_key(stage: str, *parts: str) -> str:
     return text_hash(stage, __version__, *parts)[:32]
 
 
+def _read_umask() -> int:
+    # read once, at import (single-threaded then): os.umask can only be read by setting it
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def _umask() -> int:
+    return _UMASK
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` then rename the temporary file over ``path``."""
     path = Path(path)
@@ -74,6 +88,9 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        # mkstemp makes the file private (0600); outputs are shared with colleagues and
+        # spreadsheet tools like any file the user creates: apply the usual umask.
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

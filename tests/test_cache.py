@@ -37,3 +37,15 @@ def test_file_hash_follows_content_not_name(tmp_path):
     assert file_hash(a) == file_hash(b)
     b.write_bytes(b"RIFF1235")
     assert file_hash(a) != file_hash(b)
+
+
+def test_atomic_writes_are_readable_by_others(tmp_path):
+    """Outputs follow the umask like any file the user makes, not mkstemp's 0600."""
+    import stat
+
+    from pipeline import cache
+    from pipeline.cache import atomic_write_text
+
+    atomic_write_text(tmp_path / "a.csv", "x")
+    assert stat.S_IMODE((tmp_path / "a.csv").stat().st_mode) == 0o666 & ~cache._UMASK
+    assert stat.S_IMODE((tmp_path / "a.csv").stat().st_mode) & 0o044  # others can read
