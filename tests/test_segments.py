@@ -462,3 +462,14 @@ def test_interview_clustering_from_10_to_500_interviews(n_interviews, n_jobs):
     result = cluster_by_interview(vectors, groups, ids, types, docs, SegmentsConfig())
     assert adjusted_rand_score(truth, result.labels) >= 0.9
     assert (result.labels >= 0).all()
+
+
+def test_pains_become_progress_and_cut_statements_lose(nlp):
+    from pipeline.segments.represent import as_progress
+
+    assert as_progress("faire des heures de route", "push") == "ne plus faire des heures de route"
+    assert as_progress("ne plus manger de légumes", "push") == "manger de légumes"
+    assert as_progress("suivre chaque prospect", "none") == "suivre chaque prospect"
+    cut, kind = job_statement(nlp(
+        "J'avais peur de tout perdre ou de passer mes week-ends à tout recopier."))
+    assert kind == -1 or "week-ends" in cut  # never a statement cut inside "week-ends"

@@ -172,7 +172,8 @@ def job_statement(doc, verb=None) -> tuple[str, int]:
 
     Returns the statement and how it was found: 2 = an infinitive governed by a
     want/need/can word, 1 = the main verb (or the ``verb`` token given), 0 = the
-    cleaned sentence (fallback).
+    cleaned sentence (fallback), -1 = a statement cut inside a word or after a
+    determiner or preposition (kept only when nothing better exists).
     """
     kind = 2
     if verb is None:
@@ -223,13 +224,41 @@ def job_statement(doc, verb=None) -> tuple[str, int]:
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-").rstrip(" .!?…")
     if len(re.split(r"[\s'’]+", text)) < 2:  # "m'aider" is two words
         return clean_sentence(doc), 0
+    if not _complete(doc, toks):
+        kind = -1  # cut inside a word or after a determiner: a last resort only
     return (_negation_prefix(verb) + text).strip(), kind
+
+
+def _complete(doc, toks) -> bool:
+    """Does the statement end on a whole phrase ("mes week" or "à ma" do not)?"""
+    last = toks[-1]
+    end = last.idx + len(last.text)
+    cut_in_word = end < len(doc.text) and (doc.text[end] in "-'’" or doc.text[end].isalnum())
+    dangling = last.pos_ in {"DET", "ADP", "CCONJ", "SCONJ"} or last.dep_ in {"det", "case"}
+    return not (cut_in_word or dangling)
 
 
 PRONOUN_STARTS = {"ça", "ca", "cela", "ce", "c'", "il", "elle", "on", "je", "j'", "moi", "le", "la"}
 # statements that say what the person did or felt, not what they want to get done
 NARRATIVE_STARTS = {"demander", "dire", "appeler", "regarder", "voir", "aller", "venir",
                     "partir", "arriver", "ouvrir", "penser", "croire", "savoir", "trouver"}
+CLITIC_WORDS = {"ne", "n", "plus", "pas", "me", "m", "te", "t", "se", "s", "nous", "vous", "le",
+                "la", "les", "l", "lui", "leur", "y", "en"}
+
+
+def as_progress(text: str, force: str) -> str:
+    """A pain said about the old way, turned into the progress sought.
+
+    "faire des heures de route" said as a push is what the customer wants to stop:
+    the job is "ne plus faire des heures de route"; a negated pain ("ils ne mangeaient
+    plus de légumes") gives the positive ("manger de légumes").
+    """
+    if force != "push":
+        return text
+    negated = re.match(r"(?:ne|n['’])\s*(?:plus|pas|jamais)\s+(.+)", text)
+    if negated:
+        return negated.group(1)
+    return f"ne plus {text}"
 
 
 def statement_score(text: str, kind: int, doc, keywords: set[str]) -> float:
@@ -245,11 +274,14 @@ def statement_score(text: str, kind: int, doc, keywords: set[str]) -> float:
     if not words:
         return -math.inf
     first = words[0].lower().rstrip(",")
+    # the statement's own verb, past its clitics and negation ("ne plus me demander")
+    head = next((w.lower() for w in re.split(r"[\s'’]+", text)
+                 if w.lower() not in CLITIC_WORDS), first)
     lemmas = {t.lemma_.lower() for t in doc if t.is_alpha}
     score = 0.15 * kind
     score += 0.08 * (4 <= len(words) <= 14) - 0.15 * (len(words) < 3)
     score -= 0.1 * (first in PRONOUN_STARTS) + 0.1 * (first in WEAK_VERBS)
-    score -= 0.08 * (first in NARRATIVE_STARTS)
+    score -= 0.1 * (head in NARRATIVE_STARTS or first in NARRATIVE_STARTS)
     score -= 0.1 * text.lower().startswith(("ne pas", "n'pas", "pas "))
     score -= 0.1 * any(t.pos_ == "PROPN" or t.like_num for t in doc if t.text in text)
     score += 0.05 * any(t.dep_ in {"obj", "obl", "obl:arg", "xcomp", "ccomp"} for t in doc)
@@ -285,8 +317,11 @@ def best_job_statement(
         text, kind = job_statement(doc)
         if not text:
             continue
+        if kind > 0:
+            text = as_progress(text, s.force)
         score = float(centrality[i]) + statement_score(text, kind, doc, keys)
         score += 0.1 * (s.job_type == "functional")
+        score += 0.1 * (kind == 2 and s.force in {"none", "pull"})  # a goal, said as such
         if score > best[1]:
             best = (text, score)
     return best[0]
