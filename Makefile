@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml requirements.lock scripts/install_models.py
 
 setup: $(STAMP) ## Create .venv and install everything (offline-capable models included)
 
-system-deps: ## Install the Debian packages the tests drive (LibreOffice, Chromium); skips what is there
+system-deps: ## Install the Debian packages the tests and eval drive (LibreOffice, Chromium, espeak-ng, sox)
 	bash scripts/install_system_deps.sh
 
 # The trained tagger: made when missing or older than the annotations it learns from.
@@ -44,7 +44,7 @@ pipeline: $(STAMP) $(TAGGER) ## Run the whole pipeline on IN (data/recordings) i
 train: $(STAMP) ## Train the tagger on data/annotations + reviewers' corrections into models/tagger
 	$(BIN)/jtbd train $(ARGS)
 
-eval: $(STAMP) $(TAGGER) ## Score tags, roles and segments on the dev interviews (text + synthesized audio)
+eval: $(STAMP) $(TAGGER) system-deps ## Score tags, roles and segments on the dev interviews (text + synthesized audio)
 	$(BIN)/jtbd eval $(ARGS)
 
 test: $(STAMP) system-deps ## Run the test suite (real tiny models, no network)

@@ -26,6 +26,7 @@ import difflib
 import importlib.util
 import json
 import re
+import shutil
 import sys
 import time
 from collections import Counter
@@ -307,7 +308,9 @@ def _synth_module():
     return module
 
 
-def audio_interviews(dev: list[GoldInterview], config: Config, n: int, log=print) -> list[Aligned]:
+def audio_interviews(
+    dev: list[GoldInterview], config: Config, n: int, log=print, out_dir: Path = EVAL_DIR
+) -> list[Aligned]:
     """Speak ``n`` dev interviews, transcribe them with the real audio stages, align."""
     from pipeline.cache import file_hash, read_cached, stage_key, write_cached
     from pipeline.config import section_hash
@@ -319,7 +322,7 @@ def audio_interviews(dev: list[GoldInterview], config: Config, n: int, log=print
     synth = _synth_module()
     nlp = load_nlp(config.nlp.spacy_model)
     tagger = get_tagger(nlp, config.tagging)
-    audio_dir = EVAL_DIR / "audio"
+    audio_dir = out_dir / "audio"
     audio_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for gold in dev[:n]:
@@ -376,6 +379,7 @@ def evaluate(
     annotations: Path = DEFAULT_DIR,
     audio: int = 0,
     rules: bool = True,
+    out_dir: Path = EVAL_DIR,
     log=print,
 ) -> dict:
     corpus, errors = load_corpus(annotations)
@@ -412,7 +416,7 @@ def evaluate(
         t0 = time.perf_counter()
         aligned = tag_interviews(dev, cfg, log)
         seconds = time.perf_counter() - t0
-        add_segments(aligned, cfg, EVAL_DIR / "embeddings")
+        add_segments(aligned, cfg, out_dir / "embeddings")
         report["systems"][name] = _scores(aligned, f"text, {name} tagger", printed)
         report["systems"][name]["seconds"] = round(seconds, 1)
     printed.append("\n== baselines ==")
@@ -422,10 +426,14 @@ def evaluate(
         f"role accuracy (baseline: first speaker is the interviewer): {base['role_accuracy']:.3f}"
     )
 
-    if audio:
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if audio and missing:
+        log(f"synthesized audio skipped: {', '.join(missing)} not found "
+            "(`make system-deps`, or apt-get install espeak-ng sox libsox-fmt-all)")
+    elif audio:
         log(f"synthesized audio: {audio} dev interviews (espeak-ng, Whisper, diarization)")
-        aligned = audio_interviews(dev, config, audio, log)
-        add_segments(aligned, config, EVAL_DIR / "embeddings")
+        aligned = audio_interviews(dev, config, audio, log, out_dir)
+        add_segments(aligned, config, out_dir / "embeddings")
         report["systems"]["audio"] = _scores(
             aligned,
             f"synthesized audio, {config.tagging.method} tagger ({audio} interviews)",
@@ -442,9 +450,9 @@ def evaluate(
         )
     text = "\n".join(printed)
     log(text)
-    EVAL_DIR.mkdir(parents=True, exist_ok=True)
-    (EVAL_DIR / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
-    (EVAL_DIR / "report.txt").write_text(text + "\n", encoding="utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    (out_dir / "report.txt").write_text(text + "\n", encoding="utf-8")
     return report
 
 

@@ -11,11 +11,14 @@
 set -euo pipefail
 
 # ----------------------------------------------------------------------------------------
-# SYSTEM_PACKAGES: the Debian packages the tests need, one per line with why.
+# SYSTEM_PACKAGES: the Debian packages the tests and `make eval` need, one per line with why.
 # Add new ones here (and only here).
 SYSTEM_PACKAGES=(
     libreoffice-calc-nogui   # headless `libreoffice`/`soffice`: review-sheet round trip (tests/test_review.py)
     chromium                 # headless browser: report.html renders offline, screenshot (tests/test_report.py)
+    espeak-ng                # French speech synthesis: `make eval` audio, scripts/make_sample_audio.py
+    sox                      # audio mixing for the same
+    libsox-fmt-all           # ... and its .ogg/.flac writers
 )
 # ----------------------------------------------------------------------------------------
 

@@ -298,3 +298,31 @@ def test_reviewer_corrections_outrank_annotations_and_bring_context(corpus, tmp_
     item = prepare([gold], load_nlp("fr_core_news_sm"), Rules(), Emb(), labels)[0]
     k = [s.sentence_id for s in item.sentences].index(target.sentence_id)
     assert item.force[k] == "anxiety"  # the reviewer wins over the annotation
+
+
+@pytest.mark.slow
+def test_evaluate_prints_every_figure_with_baselines(corpus, tmp_path):
+    """`make eval` end to end on a tiny corpus (rule tagger, text only)."""
+    import shutil
+
+    from pipeline.evaluate import evaluate
+
+    root = tmp_path / "ann"
+    for split in ("train", "dev"):
+        (root / split).mkdir(parents=True)
+        for i in [i for i in corpus if i.split == split][:2]:
+            shutil.copy(i.path, root / split / i.path.name)
+    shutil.copy(DEFAULT_DIR / "jobs.yaml", root / "jobs.yaml")
+    config = load_config(overrides=["--nlp.spacy_model", "fr_core_news_sm",
+                                     "--tagging.method", "rules"])
+    lines = []
+    report = evaluate(config, annotations=root, audio=0, rules=False, out_dir=tmp_path / "eval",
+                      log=lines.append)
+    text = "\n".join(lines)
+    for needle in ("precision", "confusion", "role accuracy", "ARI", "baseline: by position",
+                   "always 'none'", "targets"):
+        assert needle in text
+    scores = report["systems"]["rules"]
+    assert 0 <= scores["phase_accuracy"] <= 1 and 0 <= scores["force_macro_f1"] <= 1
+    assert scores["role_accuracy"] > 0.9
+    assert (tmp_path / "eval" / "report.json").exists()
