@@ -190,6 +190,30 @@ def collect(aligned: list[Aligned]) -> dict[str, tuple[list, list]]:
     return out
 
 
+def calibration_error(aligned: list[Aligned], tag: str, bins: int = 10) -> tuple[float, int]:
+    """Expected calibration error of ``{tag}_score`` on the predicted interviewee sentences.
+
+    Sentences are binned by their score; ECE is the mean gap, weighted by bin size,
+    between a bin's mean score and its share of correct labels. 0 means "a score of 0.7
+    is right 70 % of the time". Returns ``(ece, n)``.
+    """
+    scores, right = [], []
+    for al in aligned:
+        for k, g in enumerate(al.gold.sentences):
+            p = al.pred(k)
+            if g.role != INTERVIEWEE or p is None or p.role != INTERVIEWEE:
+                continue
+            scores.append(getattr(p, f"{tag}_score"))
+            right.append(getattr(p, tag) == getattr(g, tag))
+    if not scores:
+        return 0.0, 0
+    s, r = np.asarray(scores), np.asarray(right, dtype=float)
+    idx = np.minimum((s * bins).astype(int), bins - 1)
+    ece = sum(abs(s[idx == b].mean() - r[idx == b].mean()) * (idx == b).sum()
+              for b in range(bins) if (idx == b).any()) / len(s)
+    return float(ece), len(s)
+
+
 def segment_scores(aligned: list[Aligned]) -> dict:
     """ARI between gold jobs and predicted segments over the gold job sentences.
 
@@ -469,6 +493,11 @@ def _scores(aligned: list[Aligned], title: str, printed: list[str]) -> dict:
     for rep in reps.values():
         printed.append(format_report(rep))
     printed.append(f"role accuracy: {role_acc:.3f}")
+    ece = {tag: calibration_error(aligned, tag) for tag in ("force", "job_type")}
+    printed.append(
+        "calibration (expected calibration error of the scores, 0 = perfect): "
+        + ", ".join(f"{tag} {e:.3f}" for tag, (e, _) in ece.items())
+    )
     printed.append(
         f"segments: ARI {seg['ari']:.3f} over the {seg['coverage']:.0%} of gold job sentences "
         f"put in a segment; ARI {seg['ari_all']:.3f} counting the others as singletons; "
@@ -482,6 +511,7 @@ def _scores(aligned: list[Aligned], title: str, printed: list[str]) -> dict:
         "job_type_macro_f1": reps["job_type"]["macro_f1"],
         "role_accuracy": role_acc,
         "segment_ari": seg["ari"],
+        "calibration_error": {tag: e for tag, (e, _) in ece.items()},
         "segments": seg,
         "reports": reps,
     }

@@ -169,8 +169,9 @@ def _warm_up(config: Config) -> threading.Thread:
 
             get_tagger(load_nlp(config.nlp.spacy_model), config.tagging)
             if config.run.workers <= 1:  # the corpus stage runs in this same process
-                import hdbscan  # noqa: F401
-                import umap  # noqa: F401
+                if config.segments.method == "sentences":
+                    import hdbscan  # noqa: F401
+                    import umap  # noqa: F401
 
                 from pipeline.segments import get_embedder
 
@@ -238,7 +239,7 @@ def process_interview(
 
 
 def _tagger_fingerprint(config: Config) -> str:
-    from pipeline.tagging.trained import tagger_fingerprint
+    from pipeline.tagger_model import tagger_fingerprint
 
     return tagger_fingerprint(config.tagging)
 

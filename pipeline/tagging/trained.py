@@ -20,7 +20,6 @@ no pickle is loaded from ``models/``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,12 +28,17 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.errors import ModelError
 from pipeline.labels import FORCES, INTERVIEWER, JOB_TYPES, NONE, PHASES
 from pipeline.records import Sentence
+from pipeline.tagger_model import (  # noqa: F401 - re-exported for callers
+    MODEL_FORMAT,
+    model_fingerprint,
+    model_path,
+    read_meta,
+    tagger_fingerprint,
+)
 from pipeline.tagging.sequence import SequencePrior, decode
 
-MODEL_FORMAT = "jtbd-tagger/2"  # 2: the text classifiers also read the question
 TAGS = {"force": FORCES, "job_type": JOB_TYPES}
 
 
@@ -235,52 +239,9 @@ class TrainedTagger:
         return sentences
 
 
-def read_meta(model_dir: Path) -> dict:
-    path = Path(model_dir) / "meta.json"
-    if not path.exists():
-        raise ModelError(
-            f"no trained tagger in {model_dir}: run `make train` (a few minutes), "
-            "or set tagging.method: rules"
-        )
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    if meta.get("format") != MODEL_FORMAT:
-        raise ModelError(
-            f"{path}: model format {meta.get('format')!r}, this version reads {MODEL_FORMAT!r}; "
-            "run `make train` again"
-        )
-    return meta
-
-
 @lru_cache(maxsize=4)
 def _load(model_dir: str, nlp_id: int, fingerprint: str, nlp: Language) -> TrainedTagger:
     return TrainedTagger(model_dir, nlp)
-
-
-def model_fingerprint(model_dir: str | Path) -> str:
-    """What identifies a trained model: its meta (which holds the training data hash)."""
-    path = Path(model_dir) / "meta.json"
-    return read_meta(Path(model_dir)).get("fingerprint", "") or path.stat().st_mtime_ns.__str__()
-
-
-def tagger_fingerprint(cfg) -> str:
-    """Part of the tagging cache key: the trained model's fingerprint ("" for the rules).
-
-    Retraining (new annotations, new corrections) must re-tag every interview.
-    """
-    if cfg.method != "trained":
-        return "rules"
-    return model_fingerprint(model_path(cfg.model))
-
-
-def model_path(value: str) -> Path:
-    """Where the model named in the config lies (or will lie once trained)."""
-    from pipeline.config import REPO_ROOT, resolve_path
-
-    found = resolve_path(value)
-    if found is not None:
-        return found
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def load_trained_tagger(model_dir: str | Path, nlp: Language) -> TrainedTagger:
