@@ -89,25 +89,36 @@ def gold_sentences(interview: GoldInterview) -> list[Sentence]:
     return out
 
 
+def _prepared(interview_id: str, domain: str, sents: list[Sentence], gold: list[dict],
+              nlp, rules, embedder) -> Prepared:
+    """Features of one interview and its labels (``gold[i]``: tag -> label, or absent)."""
+    from pipeline.tagging.features import interview_features
+
+    docs = list(nlp.pipe([s.text for s in sents], batch_size=64))
+    x = interview_features(sents, docs, rules, embedder)
+    labels: dict[str, list] = {"phase": [], "force": [], "job_type": []}
+    for s, g in zip(sents, gold, strict=True):
+        labels["phase"].append(g.get("phase"))
+        for tag in TAGS:  # forces and job types are the interviewee's only
+            labels[tag].append(g.get(tag) if s.role == INTERVIEWEE else None)
+    return Prepared(interview_id, domain, sents, x, **labels)
+
+
 def prepare(
     interviews: list[GoldInterview], nlp, rules, embedder, corrections=None
 ) -> list[Prepared]:
-    from pipeline.tagging.features import interview_features
-
+    """Annotated interviews, the reviewers' ``corrections`` overriding their labels."""
     corrections = corrections or {}
     out = []
     for interview in interviews:
         sents = gold_sentences(interview)
-        docs = list(nlp.pipe([s.text for s in sents], batch_size=64))
-        x = interview_features(sents, docs, rules, embedder)
-        labels = {"phase": [], "force": [], "job_type": []}
-        for s, g in zip(sents, interview.sentences, strict=True):
-            fixed = corrections.get(s.sentence_id, {})
-            labels["phase"].append(fixed.get("phase", g.phase))
-            for tag in TAGS:
-                value = fixed.get(tag, getattr(g, tag))
-                labels[tag].append(value if g.role == INTERVIEWEE else None)
-        out.append(Prepared(interview.interview_id, interview.domain, sents, x, **labels))
+        gold = [
+            {"phase": g.phase, "force": g.force, "job_type": g.job_type}
+            | corrections.get(s.sentence_id, {})
+            for s, g in zip(sents, interview.sentences, strict=True)
+        ]
+        out.append(_prepared(interview.interview_id, interview.domain, sents, gold,
+                             nlp, rules, embedder))
     return out
 
 
@@ -117,20 +128,11 @@ def prepare_corrections(tagged: list[tuple[list[Sentence], dict]], nlp, rules, e
     ``tagged`` holds, per interview, its sentences (as the pipeline tagged them) and
     ``{sentence_id: {tag: value}}``; only corrected values become training labels.
     """
-    from pipeline.tagging.features import interview_features
-
-    out = []
-    for sents, fixed in tagged:
-        docs = list(nlp.pipe([s.text for s in sents], batch_size=64))
-        x = interview_features(sents, docs, rules, embedder)
-        labels = {"phase": [], "force": [], "job_type": []}
-        for s in sents:
-            f = fixed.get(s.sentence_id, {})
-            labels["phase"].append(f.get("phase"))
-            for tag in TAGS:
-                labels[tag].append(f.get(tag) if s.role == INTERVIEWEE else None)
-        out.append(Prepared(sents[0].interview_id, "corrections", sents, x, **labels))
-    return out
+    return [
+        _prepared(sents[0].interview_id, "corrections", sents,
+                  [fixed.get(s.sentence_id, {}) for s in sents], nlp, rules, embedder)
+        for sents, fixed in tagged
+    ]
 
 
 # ---------------------------------------------------------------- fitting
