@@ -35,7 +35,8 @@ system-deps: ## Install the Debian packages the tests and eval drive (LibreOffic
 # The trained tagger: made when missing or older than the annotations it learns from.
 TAGGER := models/tagger/meta.json
 $(TAGGER): $(STAMP) $(wildcard data/annotations/*/*.jsonl) data/annotations/jobs.yaml configs/textcat.cfg \
-		pipeline/train.py pipeline/tagging/features.py pipeline/tagging/trained.py
+		pipeline/train.py pipeline/tagging/features.py pipeline/tagging/trained.py \
+		pipeline/segments/represent.py
 	$(BIN)/jtbd train
 
 pipeline: $(STAMP) $(TAGGER) ## Run the whole pipeline on IN (data/recordings) into OUT (data/processed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,10 +236,59 @@ def summarise(interviews: list[GoldInterview]) -> str:
     return "\n".join(lines)
 
 
+def agreement(root: Path = DEFAULT_DIR) -> dict[str, dict[str, float]]:
+    """Inter-annotator agreement: ``root/agreement/*.jsonl`` against the same interviews
+    in ``root/dev`` (or ``train``).
+
+    A second annotator labelled those interviews blind, from the guide alone (same
+    sentences, same order; no job ids). Returns per tag: the number of sentences,
+    raw agreement, Cohen's kappa and the macro-F1 of one annotator scored against the
+    other, which is the ceiling to keep in mind for the models' macro-F1 targets.
+    """
+    from sklearn.metrics import cohen_kappa_score, f1_score
+
+    pairs: dict[str, tuple[list, list]] = {t: ([], []) for t in ("phase", "force", "job_type")}
+    for path in sorted((root / "agreement").glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        other = [json.loads(line) for line in lines[1:] if line.strip()]
+        first = next((root / split / path.name for split in ("dev", "train")
+                      if (root / split / path.name).exists()), None)
+        if first is None:
+            raise InputError(path, "no interview of that name in dev/ or train/")
+        gold = [json.loads(line) for line in first.read_text(encoding="utf-8").splitlines()[1:]
+                if line.strip()]
+        if [g["text"] for g in gold] != [o.get("text") for o in other]:
+            raise InputError(path, f"its sentences differ from {first}")
+        for g, o in zip(gold, other, strict=True):
+            for tag, (a, b) in pairs.items():
+                if g.get(tag) is not None and o.get(tag) is not None:
+                    a.append(g[tag])
+                    b.append(o[tag])
+    out = {}
+    for tag, (a, b) in pairs.items():
+        if a:
+            with warnings.catch_warnings():  # kappa is undefined for a single label: nan
+                warnings.simplefilter("ignore")
+                kappa = float(cohen_kappa_score(a, b))
+            out[tag] = {
+                "sentences": len(a),
+                "agreement": sum(x == y for x, y in zip(a, b, strict=True)) / len(a),
+                "kappa": kappa,
+                "macro_f1": float(f1_score(a, b, average="macro", zero_division=0)),
+            }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "agreement":
+        root = Path(argv[1]) if len(argv) > 1 else DEFAULT_DIR
+        for tag, v in agreement(root).items():
+            print(f"{tag:9} {v['sentences']:4d} sentences  agreement {v['agreement']:.3f}  "
+                  f"kappa {v['kappa']:.3f}  macro-F1 {v['macro_f1']:.3f}")
+        return 0
     if not argv or argv[0] != "check":
-        print("usage: python -m pipeline.annotations check [DIR]", file=sys.stderr)
+        print("usage: python -m pipeline.annotations check|agreement [DIR]", file=sys.stderr)
         return 2
     root = Path(argv[1]) if len(argv) > 1 else DEFAULT_DIR
     interviews, errors = load_corpus(root)

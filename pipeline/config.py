@@ -129,6 +129,9 @@ class SegmentsConfig(_Section):
     noise_similarity: float = Field(0.35, ge=-1, le=1)
     n_quotes: int = Field(5, ge=1)
     n_keywords: int = Field(4, ge=1)
+    # job statements: "ranked" by the ranker trained with the tagger (tagging.model, when
+    # tagging.method is trained), or by hand-written "rules" (the fallback)
+    statements: Literal["ranked", "rules"] = "ranked"
 
 
 class RunConfig(_Section):

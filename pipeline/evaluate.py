@@ -313,14 +313,109 @@ def tag_interviews(dev: list[GoldInterview], config: Config, log=print) -> list[
     return out
 
 
-def add_segments(aligned: list[Aligned], config: Config, cache_dir: Path) -> None:
+def add_segments(aligned: list[Aligned], config: Config, cache_dir: Path) -> list:
+    """Build the segments of the tagged dev interviews (sets ``segment_id``); returns them."""
     from pipeline.nlp import load_nlp
+    from pipeline.run import statement_ranker
     from pipeline.segments import build_segments
 
     sentences = [s for al in aligned for s in al.predicted]
-    build_segments(
-        sentences, config.segments, nlp=load_nlp(config.nlp.spacy_model), cache_dir=cache_dir
+    ranker, _ = statement_ranker(config)
+    segments, _ = build_segments(
+        sentences, config.segments, nlp=load_nlp(config.nlp.spacy_model), cache_dir=cache_dir,
+        statement_ranker=ranker() if ranker else None,
     )
+    return segments
+
+
+FIRST_PERSON = {"je", "j'", "me", "m'", "moi", "mon", "ma", "mes", "nous", "nos", "notre"}
+
+
+def statement_form(nlp, text: str) -> dict[str, bool]:
+    """Is a job statement in the catalog's form: an infinitive first (after ``ne plus``
+    and clitic pronouns), no first person ("me", "mes")? A statement such as "me
+    prendre 40 minutes" fails both; "suivre ses prospects jusqu'à la signature" passes."""
+    doc = nlp(text)
+    words = [t for t in doc if not t.is_punct]
+    head = next(
+        (t for t in words if t.lower_ not in {"ne", "n'", "plus", "pas", "jamais"}
+         and not (t.pos_ == "PRON" and t.i < len(doc) - 1)),
+        None,
+    )
+    infinitive = head is not None and "Inf" in head.morph.get("VerbForm")
+    first = any(t.lower_ in FIRST_PERSON for t in words)
+    return {"infinitive": infinitive, "first_person": first}
+
+
+def statement_scores(segments: list, aligned: list[Aligned], jobs: dict[str, str],
+                     embedder, nlp) -> dict:
+    """How close each segment's statement (and each interview's main-job statement) is
+    to the catalog statement of the gold job it stands for, and whether it has the form.
+
+    The gold job of a segment is the most common gold job of its sentences. Similarity
+    is the cosine of the sentence embeddings: a paraphrase of the catalog statement
+    scores about 0.6-0.8, a statement about something else about 0.1-0.3. ``examples``
+    lists every statement with its gold statement, for reading.
+    """
+    by_sentence: dict[str, str] = {}
+    for al in aligned:
+        for k, g in enumerate(al.gold.sentences):
+            p = al.pred(k)
+            if p is not None and g.job:
+                by_sentence[p.sentence_id] = g.job
+    pairs = []  # (kind, statement, gold job)
+    main_jobs = {al.gold.interview_id: al.gold.main_job for al in aligned}
+    members: dict[str, Counter] = {}
+    for al in aligned:
+        for s in al.predicted:
+            if s.segment_id and s.sentence_id in by_sentence:
+                members.setdefault(s.segment_id, Counter())[by_sentence[s.sentence_id]] += 1
+    for seg in segments:
+        votes = members.get(seg.segment_id)
+        if seg.job_statement and votes:
+            pairs.append(("segment", seg.job_statement, votes.most_common(1)[0][0]))
+        for interview_id, text in seg.interview_statements.items():
+            if text and main_jobs.get(interview_id):
+                pairs.append(("interview", text, main_jobs[interview_id]))
+    pairs = [p for p in pairs if p[2] in jobs]
+    if not pairs:
+        return {"n": 0}
+    vec = np.asarray(embedder.embed([p[1] for p in pairs] + [jobs[p[2]] for p in pairs]))
+    vec /= np.linalg.norm(vec, axis=1, keepdims=True) + 1e-12
+    sims = (vec[: len(pairs)] * vec[len(pairs):]).sum(axis=1)
+    forms = [statement_form(nlp, p[1]) for p in pairs]
+    out: dict = {"n": len(pairs)}
+    for kind in ("segment", "interview"):
+        idx = [i for i, p in enumerate(pairs) if p[0] == kind]
+        if idx:
+            out[kind] = {
+                "n": len(idx),
+                "similarity": float(np.mean(sims[idx])),
+                "infinitive": float(np.mean([forms[i]["infinitive"] for i in idx])),
+                "first_person": float(np.mean([forms[i]["first_person"] for i in idx])),
+            }
+    out["examples"] = [
+        {"kind": p[0], "statement": p[1], "gold_job": p[2], "gold": jobs[p[2]],
+         "similarity": round(float(sims[i]), 3)}
+        for i, p in enumerate(pairs)
+    ]
+    return out
+
+
+def format_statements(st: dict, how: str, examples: bool = True) -> list[str]:
+    lines = []
+    for kind, name in (("segment", "segment statements"), ("interview", "main-job statements")):
+        if kind in st:
+            v = st[kind]
+            lines.append(
+                f"{name} ({how}): {v['n']}, similarity to the catalog statement "
+                f"{v['similarity']:.3f}, infinitive form {v['infinitive']:.0%}, "
+                f"first person {v['first_person']:.0%}"
+            )
+    for ex in st.get("examples", []) if examples else []:
+        lines.append(f"  [{ex['kind'][:3]}] {ex['similarity']:.2f}  {ex['statement']!r}  "
+                     f"(gold: {ex['gold']!r})")
+    return lines
 
 
 def _synth_module():
@@ -440,8 +535,20 @@ def evaluate(
         t0 = time.perf_counter()
         aligned = tag_interviews(dev, cfg, log)
         seconds = time.perf_counter() - t0
-        add_segments(aligned, cfg, out_dir / "embeddings")
+        segments = add_segments(aligned, cfg, out_dir / "embeddings")
         report["systems"][name] = _scores(aligned, f"text, {name} tagger", printed)
+        if name == config.tagging.method:
+            st = _statements(segments, aligned, annotations, cfg, out_dir)
+            report["systems"][name]["statements"] = st
+            printed.extend(format_statements(st, cfg.segments.statements))
+            if cfg.segments.statements != "rules":  # same segments, hand-written scores
+                plain = cfg.model_copy(
+                    update={"segments": cfg.segments.model_copy(update={"statements": "rules"})}
+                )
+                segments = add_segments(aligned, plain, out_dir / "embeddings")
+                st = _statements(segments, aligned, annotations, plain, out_dir)
+                report["systems"][name]["statements_rules"] = st
+                printed.extend(format_statements(st, "rules", examples=False))
         report["systems"][name]["seconds"] = round(seconds, 1)
     printed.append("\n== baselines ==")
     for tag in ("phase", "force", "job_type"):
@@ -478,6 +585,16 @@ def evaluate(
     (out_dir / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     (out_dir / "report.txt").write_text(text + "\n", encoding="utf-8")
     return report
+
+
+def _statements(segments, aligned, annotations: Path, config: Config, out_dir: Path) -> dict:
+    from pipeline.annotations import load_jobs
+    from pipeline.nlp import load_nlp
+    from pipeline.segments.embedders import get_embedder
+
+    embedder = get_embedder(config.segments)
+    return statement_scores(segments, aligned, load_jobs(annotations), embedder,
+                            load_nlp(config.nlp.spacy_model))
 
 
 def _scores(aligned: list[Aligned], title: str, printed: list[str]) -> dict:

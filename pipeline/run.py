@@ -269,6 +269,31 @@ def load_tagged(paths: Paths, interview_ids: list[str]) -> tuple[list[dict], lis
     return interviews, sentences
 
 
+def statement_ranker(config: Config):
+    """``(loader, cache key part)`` of the job-statement ranker the config asks for.
+
+    ``segments.statements: ranked`` uses the ranker trained with the tagger in
+    ``tagging.model`` when the tagger is the trained one and has a ranker; otherwise
+    (``tagging.method: rules`` runs without any trained model, or no ranker trained
+    yet) the hand-written scores do, and the key says so. The key reads only
+    ``meta.json``, so a run with nothing new loads no model.
+    """
+    from pipeline.tagger_model import model_fingerprint, model_path
+
+    if config.segments.statements != "ranked" or config.tagging.method != "trained":
+        return None, "statements:rules"
+    folder = model_path(config.tagging.model)
+    if not (folder / "statements.npz").exists():
+        return None, "statements:rules"
+
+    def load():
+        from pipeline.segments import load_statement_ranker
+
+        return load_statement_ranker(folder)
+
+    return load, f"statements:{model_fingerprint(folder)}"
+
+
 def build_corpus(
     paths: Paths,
     interview_ids: list[str],
@@ -287,6 +312,7 @@ def build_corpus(
     interviews, sentences = load_tagged(paths, interview_ids)
     if review is not None:
         review.apply(sentences)
+    ranker, ranker_key = statement_ranker(config)
     corpus_key = stage_key(
         "segment",
         text_hash(
@@ -298,6 +324,7 @@ def build_corpus(
         section_hash(config, "segments"),
         code_hash("segments"),
         review.applied_hash() if review is not None else "",
+        ranker_key,
     )
     cached = read_cached(paths.corpus, corpus_key)
     if cached is not None:
@@ -316,7 +343,8 @@ def build_corpus(
     if any(s.job_type != "none" and s.role == "interviewee" for s in sentences):
         nlp = load_nlp(config.nlp.spacy_model)
         segments, quotes = build_segments(
-            sentences, config.segments, nlp=nlp, cache_dir=paths.embeddings
+            sentences, config.segments, nlp=nlp, cache_dir=paths.embeddings,
+            statement_ranker=ranker() if ranker else None,
         )
         work["segment"] += 1
     write_cached(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.errors import ModelError
 
-MODEL_FORMAT = "jtbd-tagger/2"  # 2: the text classifiers also read the question
+MODEL_FORMAT = "jtbd-tagger/3"  # 2: textcats read the question; 3: phase reads the turn
 
 
 def read_meta(model_dir: Path) -> dict:

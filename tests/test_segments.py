@@ -13,6 +13,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from pipeline.config import SegmentsConfig
+from pipeline.labels import INTERVIEWEE
 from pipeline.records import Sentence
 from pipeline.segments import (
     CachedEmbedder,
@@ -308,7 +309,7 @@ def test_project_2d(use_embedder):
          "suivre chaque prospect jusqu'à la signature"),
         ("Euh, j'avais besoin de manger plus sainement le soir.", "manger plus sainement le soir"),
         ("Du coup je voulais me déplacer en ville sans voiture.",
-         "me déplacer en ville sans voiture"),
+         "se déplacer en ville sans voiture"),
         ("En fait je ne veux plus perdre de clients.", "ne plus perdre de clients"),
     ],
 )
@@ -328,10 +329,10 @@ def test_job_statement_main_verb_without_subject(nlp):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Franchement, ça m'a vraiment simplifié la compta.", "me simplifier la compta"),
-        ("Ça, ça m'a vraiment aidé.", "m'aider"),  # no dislocated "Ça,", no adverb
-        ("du coup je voulais bloquer ma carte moi", "bloquer ma carte"),  # no trailing "moi"
-        ("En même temps, je voulais suivre mes devis, c'est tout.", "suivre mes devis"),
+        ("Franchement, ça m'a vraiment simplifié la compta.", "se simplifier la compta"),
+        ("Ça, ça m'a vraiment aidé.", "s'aider"),  # no dislocated "Ça,", no adverb
+        ("du coup je voulais bloquer ma carte moi", "bloquer sa carte"),  # no trailing "moi"
+        ("En même temps, je voulais suivre mes devis, c'est tout.", "suivre ses devis"),
     ],
 )
 def test_job_statement_is_trimmed_to_the_job(nlp, text, expected):
@@ -468,8 +469,99 @@ def test_pains_become_progress_and_cut_statements_lose(nlp):
     from pipeline.segments.represent import as_progress
 
     assert as_progress("faire des heures de route", "push") == "ne plus faire des heures de route"
-    assert as_progress("ne plus manger de légumes", "push") == "manger de légumes"
+    assert as_progress("ne plus manger de légumes", "push") == "manger des légumes"
+    # a negated fact (main verb, kind 1) is what was missing, whatever its force
+    assert as_progress("ne plus avoir le temps", "none", kind=1) == "avoir le temps"
+    # a goal said with a negation stays as it is ("je voulais ne plus perdre...")
+    assert as_progress("ne plus perdre ses clients", "none", kind=2) == "ne plus perdre ses clients"
     assert as_progress("suivre chaque prospect", "none") == "suivre chaque prospect"
     cut, kind = job_statement(nlp(
         "J'avais peur de tout perdre ou de passer mes week-ends à tout recopier."))
     assert kind == -1 or "week-ends" in cut  # never a statement cut inside "week-ends"
+
+
+def test_statements_are_written_for_anyone_not_the_speaker(nlp):
+    """Jobs are written in the third person: "mes prospects" -> "ses prospects"."""
+    text, kind = job_statement(
+        nlp("Je voulais juste pouvoir suivre mes prospects jusqu'à la signature.")
+    )
+    assert (text, kind) == ("suivre ses prospects jusqu'à la signature", 2)
+    text, _ = job_statement(
+        nlp("Il fallait qu'on arrive à nous organiser sans passer nos soirées au téléphone.")
+    )
+    assert text.startswith("s'organiser") and "ses soirées" in text
+    text, _ = job_statement(nlp("J'avais besoin de me retrouver un peu de temps pour moi."))
+    assert text == "se retrouver un peu de temps pour soi"
+
+
+def test_statements_prefer_what_the_customer_does(nlp):
+    """ "ça me prenait 40 minutes" describes a thing: it loses to a sentence whose verb the
+    customer does, even if it is more central."""
+    from pipeline.segments.represent import best_job_statement
+
+    sents = [
+        Sentence("i", "i-1", 0, 0, "C", INTERVIEWEE, "Ça me prenait quarante minutes chaque soir.",
+                 job_type="functional", force="push"),
+        Sentence("i", "i-2", 0, 1, "C", INTERVIEWEE,
+                 "Je voulais pouvoir préparer les commandes sans y passer mes soirées.",
+                 job_type="functional"),
+    ]
+    assert best_job_statement(sents, np.array([0.9, 0.7]), nlp) == (
+        "préparer les commandes sans y passer ses soirées"
+    )
+
+
+def test_statement_candidates_are_well_formed_jobs(nlp):
+    """One candidate per verb the customer does, turned into progress, each starting
+    with an infinitive; things done to the customer and adjectives are no jobs."""
+    from pipeline.segments.represent import _well_formed, statement_candidates
+
+    cands = statement_candidates(
+        nlp("On passait nos samedis à remplir des tableaux pour les clients."), "push"
+    )
+    assert ("ne plus passer ses samedis à remplir des tableaux pour les clients", 1) in cands
+    assert all(_well_formed(text, kind) for text, kind in cands)
+    # "ils me renvoyaient": done by someone else; "vouloir": its infinitive is the job
+    texts = [t for t, _ in statement_candidates(
+        nlp("Ils me renvoyaient vers le site, alors je voulais pouvoir tout faire en ligne."),
+        "none")]
+    assert any(t.endswith("faire en ligne") for t in texts)
+    assert not any("renvoyer" in t or t.startswith("vouloir") for t in texts)
+    # a fear becomes what to avoid; a participle used as an adjective is no action
+    texts = [t for t, _ in statement_candidates(
+        nlp("J'avais peur de payer des frais cachés."), "anxiety")]
+    assert texts == ["éviter de payer des frais cachés"]
+    # nothing usable: one last-resort candidate, marked kind 0
+    assert statement_candidates(nlp("Oui, voilà."), "none")[0][1] <= 0
+
+
+def test_statement_ranker_learns_and_picks(nlp, use_embedder):
+    """The ridge fit recovers a linear target, and the ranked statement is the candidate
+    the ranker scores best (centrality only breaks near-ties)."""
+    from pipeline.segments.represent import RANKER_CENTRALITY, StatementRanker, best_job_statement
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 6))
+    w = np.array([0.5, -0.2, 0.0, 0.3, 0.1, -0.4])
+    ranker = StatementRanker.fit(x, x @ w + 0.2, alpha=1e-6)
+    assert np.allclose(ranker.weights, w, atol=1e-3) and abs(ranker.bias - 0.2) < 1e-3
+
+    class Prefers:
+        """A ranker that likes statements about invoices."""
+
+        embedder = use_embedder
+
+        def score(self, texts, metas):
+            return np.array([1.0 if "factures" in t else 0.0 for t in texts])
+
+    sents = [
+        Sentence("i", "i-1", 0, 0, "C", INTERVIEWEE, "Je voulais pouvoir partir en vacances.",
+                 job_type="functional"),
+        Sentence("i", "i-2", 0, 1, "C", INTERVIEWEE,
+                 "Je voulais envoyer mes factures sans y passer la soirée.",
+                 job_type="functional"),
+    ]
+    assert RANKER_CENTRALITY < 1.0
+    assert best_job_statement(sents, np.array([0.9, 0.5]), nlp, ranker=Prefers()) == (
+        "envoyer ses factures sans y passer la soirée"
+    )

@@ -207,7 +207,7 @@ def test_training_on_a_small_slice_beats_the_baselines(corpus, tmp_path):
     by_domain: dict[str, list] = {}
     for i in train:
         by_domain.setdefault(i.domain, []).append(i)
-    domains = sorted(by_domain)
+    domains = sorted(d for d in by_domain if len(by_domain[d]) >= 2)
     slice_ = [i for d in domains[:3] for i in by_domain[d][:2]]
     held = [by_domain[d][0] for d in domains[3:5]]
     config = load_config(overrides=["--nlp.spacy_model", "fr_core_news_sm"])
@@ -216,6 +216,12 @@ def test_training_on_a_small_slice_beats_the_baselines(corpus, tmp_path):
     )
     assert meta["data"]["interviews"] == 6
     assert (tmp_path / "tagger" / "meta.json").exists()
+    # the job-statement ranker is trained with the tagger and measured on held-out domains
+    from pipeline.segments import load_statement_ranker
+
+    ranker = load_statement_ranker(tmp_path / "tagger")
+    assert ranker is not None and ranker.weights.ndim == 1
+    assert "statement_similarity_ranker" in meta["held_out"]
 
     tagger = TrainedTagger(tmp_path / "tagger", load_nlp("fr_core_news_sm"))
     nlp = load_nlp("fr_core_news_sm")
@@ -326,3 +332,58 @@ def test_evaluate_prints_every_figure_with_baselines(corpus, tmp_path):
     assert 0 <= scores["phase_accuracy"] <= 1 and 0 <= scores["force_macro_f1"] <= 1
     assert scores["role_accuracy"] > 0.9
     assert (tmp_path / "eval" / "report.json").exists()
+
+
+def test_phase_features_add_the_next_sentence_and_the_turn():
+    import numpy as np
+
+    from pipeline.tagging.features import _N_EXTRA, phase_features
+
+    dim = 4
+    emb = np.arange(3 * dim, dtype=float).reshape(3, dim)
+    x = np.hstack([emb, np.zeros((3, 2 * dim + _N_EXTRA))])
+    sents = [Sentence("i", f"i-{k}", turn, k, "S", INTERVIEWEE, "x")
+             for k, turn in enumerate((0, 0, 1))]
+    xp = phase_features(x, sents)
+    assert xp.shape == (3, x.shape[1] + 2 * dim)
+    following, turn_mean = xp[:, x.shape[1]:x.shape[1] + dim], xp[:, x.shape[1] + dim:]
+    assert np.array_equal(following[0], emb[1]) and not following[2].any()
+    assert np.array_equal(turn_mean[0], emb[:2].mean(axis=0))
+    assert np.array_equal(turn_mean[1], turn_mean[0]) and np.array_equal(turn_mean[2], emb[2])
+
+
+def test_agreement_scores_a_second_annotator(tmp_path):
+    from pipeline.annotations import agreement
+
+    lines = [HEADER] + [
+        {"speaker": "Q", "text": "Et avant ?", "phase": "before"},
+        {"speaker": "R", "text": "On notait tout.", "phase": "before", "force": "none",
+         "job_type": "none", "job": None},
+        {"speaker": "R", "text": "Et on perdait tout.", "phase": "before", "force": "push",
+         "job_type": "functional", "job": "a.job"},
+    ]
+    _write(tmp_path, lines)
+    (tmp_path / "agreement").mkdir()
+    other = [dict(line) for line in lines]
+    other[3]["force"] = "none"  # the second annotator disagrees on one force
+    (tmp_path / "agreement" / "x.jsonl").write_text(
+        "\n".join(json.dumps(o, ensure_ascii=False) for o in other), encoding="utf-8")
+    scores = agreement(tmp_path)
+    assert scores["phase"]["agreement"] == 1.0 and scores["phase"]["sentences"] == 3
+    assert scores["force"]["agreement"] == 0.5 and scores["job_type"]["kappa"] == 1.0
+    other[2]["text"] = "Autre chose."
+    (tmp_path / "agreement" / "x.jsonl").write_text(
+        "\n".join(json.dumps(o, ensure_ascii=False) for o in other), encoding="utf-8")
+    with pytest.raises(InputError, match="differ"):
+        agreement(tmp_path)
+
+
+def test_statement_form_and_scores():
+    from pipeline.evaluate import statement_form
+    from pipeline.nlp import load_nlp
+
+    nlp = load_nlp("fr_core_news_sm")
+    assert statement_form(nlp, "suivre ses prospects jusqu'à la signature") == {
+        "infinitive": True, "first_person": False}
+    assert statement_form(nlp, "me prendre 40 minutes")["first_person"]
+    assert not statement_form(nlp, "où partait l'argent")["infinitive"]

@@ -36,6 +36,7 @@ from pipeline.segments.embedders import (
 )
 from pipeline.segments.represent import (
     FLOOR,
+    StatementRanker,
     best_job_statement,
     ctfidf_keywords,
     force_counts,
@@ -53,6 +54,7 @@ __all__ = [
     "CachedEmbedder",
     "Embedder",
     "SentenceTransformerEmbedder",
+    "StatementRanker",
     "UseEmbedder",
     "adaptive_min_cluster_size",
     "build_segments",
@@ -61,6 +63,7 @@ __all__ = [
     "is_job_sentence",
     "job_sentences",
     "job_statement",
+    "load_statement_ranker",
     "project_2d",
 ]
 
@@ -97,6 +100,7 @@ def build_segments(
     cache_dir: Path | None = None,
     embedder: Embedder | None = None,
     context_weight: float | None = None,
+    statement_ranker: StatementRanker | None = None,
 ) -> tuple[list[Segment], list[Quote]]:
     """Cluster the job sentences of a corpus into job segments and describe each one.
 
@@ -105,6 +109,8 @@ def build_segments(
     spaCy pipeline (parse for job statements, lemmas when ``Sentence.lemmas`` is empty).
     ``embedder`` overrides ``cfg.embedder``; with ``cache_dir`` vectors are cached on
     disk. ``context_weight`` mixes each sentence with its interview's mean job vector.
+    ``statement_ranker`` (trained with the tagger, see :class:`StatementRanker`) picks
+    the job statements; without it the hand-written scores do.
 
     Side effect: ``segment_id`` is set on every job sentence that joins a segment and
     reset to ``None`` on every other input sentence (so a stale id never survives a
@@ -125,6 +131,7 @@ def build_segments(
     jobs, vectors = embed_job_sentences(sentences, cfg, cache_dir=cache_dir, embedder=embedder)
     if not jobs:
         return [], []
+    statement_args = {"ranker": statement_ranker}
     if cfg.method == "interviews":
         result = cluster_by_interview(
             vectors,
@@ -190,13 +197,16 @@ def build_segments(
         for iv in interviews:
             rows = [j for j, s in enumerate(members) if s.interview_id == iv]
             own[iv] = best_job_statement(
-                [members[j] for j in rows], sim[rows], nlp, keywords=keywords[k]
+                [members[j] for j in rows], sim[rows], nlp, keywords=keywords[k],
+                **statement_args,
             )
         segments.append(
             Segment(
                 segment_id=ids[k],
                 label=", ".join(keywords[k]),
-                job_statement=best_job_statement(members, sim, nlp, keywords=keywords[k]),
+                job_statement=best_job_statement(
+                    members, sim, nlp, keywords=keywords[k], **statement_args
+                ),
                 n_sentences=len(members),
                 n_interviews=len(interviews),
                 interviews=interviews,
@@ -257,3 +267,19 @@ def project_2d(
         if coords.shape[1] < 2:
             coords = np.hstack([coords, np.zeros((len(coords), 1))])
     return {s.sentence_id: (float(x), float(y)) for s, (x, y) in zip(jobs, coords, strict=True)}
+
+
+def load_statement_ranker(model_dir: str | Path) -> StatementRanker | None:
+    """The statement ranker trained with the tagger in ``model_dir`` (``make train``),
+    with the sentence embedder it was trained with; ``None`` when there is none (a
+    model trained by an older version, or no model yet)."""
+    from pipeline.config import SegmentsConfig
+    from pipeline.tagger_model import read_meta
+
+    path = Path(model_dir) / "statements.npz"
+    if not path.exists():
+        return None
+    meta = read_meta(Path(model_dir))
+    arrays = np.load(path)
+    embedder = get_embedder(SegmentsConfig(**meta["embedder"]))
+    return StatementRanker(arrays["weights"], float(arrays["bias"]), embedder)

@@ -206,7 +206,7 @@ def job_statement(doc, verb=None) -> tuple[str, int]:
     while toks and toks[-1].i > verb.i and (
         toks[-1].dep_ in {"cc", "mark", "punct", "cop"} | SUBJECT_DEPS
         or toks[-1].pos_ == "AUX"
-        or toks[-1].lower_ in STRONG_PRONOUNS
+        or (toks[-1].lower_ in STRONG_PRONOUNS and not (len(toks) > 1 and toks[-2].pos_ == "ADP"))
     ):
         toks = toks[:-1]  # trailing "et", ",", "c'est" or a dislocated "moi"
     words = []
@@ -214,7 +214,8 @@ def job_statement(doc, verb=None) -> tuple[str, int]:
         if t.i == verb.i and kind == 1 and not _is_infinitive(t):
             words.append(t.lemma_.lower() + t.whitespace_)  # "je mange" -> "manger"
         else:
-            words.append(t.text_with_ws)
+            word = _impersonal(t)
+            words.append(word + ("" if word.endswith(("'", "’")) else t.whitespace_))
     text = "".join(words).strip()
     # "m'" + consonant after the auxiliary went away: "m' rassurer" -> "me rassurer"
     text = re.sub(
@@ -227,6 +228,34 @@ def job_statement(doc, verb=None) -> tuple[str, int]:
     if not _complete(doc, toks):
         kind = -1  # cut inside a word or after a determiner: a last resort only
     return (_negation_prefix(verb) + text).strip(), kind
+
+
+_REFLEXIVE = {"me": "se", "te": "se", "m'": "s'", "t'": "s'", "m’": "s’", "t’": "s’"}
+_POSSESSIVE = {"mon": "son", "ton": "son", "ma": "sa", "ta": "sa", "mes": "ses", "tes": "ses",
+               "nos": "ses", "vos": "ses"}
+
+
+def _impersonal(tok) -> str:
+    """A first- or second-person word said the way a job is written: "m'organiser" ->
+    "s'organiser", "mes clients" -> "ses clients", "notre boutique" -> "sa boutique",
+    "pour moi" -> "pour soi". Jobs belong to whoever has them, not to the speaker."""
+    low = tok.lower_
+    if low in _REFLEXIVE and tok.pos_ == "PRON":
+        return _REFLEXIVE[low]
+    if low in {"nous", "vous"} and tok.pos_ == "PRON" and tok.dep_ in CLITIC_DEPS \
+            and tok.i < tok.head.i:
+        nxt = tok.nbor(1).lower_ if tok.i + 1 < len(tok.doc) else ""
+        return "s'" if nxt[:1] in "aeiouyhéèêàâîôû" and nxt else "se"
+    if low in {"moi", "toi"} and tok.dep_ != "nsubj":
+        return "soi"
+    if low in _POSSESSIVE and tok.pos_ == "DET":
+        return _POSSESSIVE[low]
+    if low in {"notre", "votre"} and tok.pos_ == "DET":
+        noun = tok.head
+        if noun.text[:1].lower() in "aeiouyhéèêàâîôû" or "Fem" not in noun.morph.get("Gender"):
+            return "son"
+        return "sa"
+    return tok.text
 
 
 def _complete(doc, toks) -> bool:
@@ -246,19 +275,41 @@ CLITIC_WORDS = {"ne", "n", "plus", "pas", "me", "m", "te", "t", "se", "s", "nous
                 "la", "les", "l", "lui", "leur", "y", "en"}
 
 
-def as_progress(text: str, force: str) -> str:
+def as_progress(text: str, force: str, kind: int = 2) -> str:
     """A pain said about the old way, turned into the progress sought.
 
     "faire des heures de route" said as a push is what the customer wants to stop:
-    the job is "ne plus faire des heures de route"; a negated pain ("ils ne mangeaient
-    plus de légumes") gives the positive ("manger de légumes").
+    the job is "ne plus faire des heures de route". A negated pain ("ils ne mangeaient
+    plus de légumes") gives the positive ("manger des légumes"), and so does a negated
+    plain statement (``kind`` 1, a main verb: "j'avais plus le temps" -> "avoir le
+    temps"): told as a fact, what was missing is what the customer wants back. A fear
+    said as anxiety becomes what to avoid ("éviter de se retrouver sans courant").
     """
-    if force != "push":
-        return text
     negated = re.match(r"(?:ne|n['’])\s*(?:plus|pas|jamais)\s+(.+)", text)
+    if negated and (force == "push" or kind == 1):
+        # after a negation French says "de"; the positive takes "des" before a plural
+        return re.sub(r"^(\S+) de (\w+[sx])\b", r"\1 des \2", negated.group(1))
     if negated:
-        return negated.group(1)
-    return f"ne plus {text}"
+        return text
+    if force == "push":
+        return f"ne plus {text}"
+    if force == "anxiety" and kind > 0:  # a fear: what the customer wants to avoid
+        return f"éviter d'{text}" if text[:1].lower() in "aeiouyhéèêàâîô" else f"éviter de {text}"
+    return text
+
+
+_SPEAKER_SUBJECTS = {"je", "j'", "j’", "on", "nous", "moi", "tu", "t'", "vous"}
+
+
+def _speaker_subject(doc) -> bool:
+    """Is the sentence's main verb done by the customer ("je", "on", "nous")? "ça me
+    prenait 40 minutes" is about a thing; its main verb is no job ("se prendre 40
+    minutes"). Sentences without a subject (infinitives, imperatives) count as yes."""
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    if not roots:
+        return True
+    subjects = [c for c in roots[0].children if c.dep_ in SUBJECT_DEPS]
+    return not subjects or any(c.lower_ in _SPEAKER_SUBJECTS for c in subjects)
 
 
 def statement_score(text: str, kind: int, doc, keywords: set[str]) -> float:
@@ -285,8 +336,152 @@ def statement_score(text: str, kind: int, doc, keywords: set[str]) -> float:
     score -= 0.1 * text.lower().startswith(("ne pas", "n'pas", "pas "))
     score -= 0.1 * any(t.pos_ == "PROPN" or t.like_num for t in doc if t.text in text)
     score += 0.05 * any(t.dep_ in {"obj", "obl", "obl:arg", "xcomp", "ccomp"} for t in doc)
+    # spoken asides inside the statement ("rappeler, ça, ça m'a plu") read badly
+    score -= 0.05 * text.count(",") + 0.1 * bool(re.search(r"\b(ça|c'|c’|cela)\b", text[1:]))
+    score -= 0.2 * (kind == 1 and not _speaker_subject(doc))
     score += min(0.15, 0.05 * len(lemmas & keywords))
     return score
+
+
+def statement_candidates(doc, force: str) -> list[tuple[str, int]]:
+    """Every "verb + object + context" a sentence offers, as the progress sought.
+
+    One per verb of the parse that the customer does (:func:`job_statement` on it), the
+    governed infinitive first, plus each one cut at its first comma (spoken asides
+    follow commas); pains, negated facts and fears are turned into progress by
+    :func:`as_progress`. Only well-formed ones are kept (:func:`_well_formed`); when
+    none is, the shortest one is, as a last resort (kind 0), so a segment always has one.
+    """
+    first = job_statement(doc)
+    found: list[tuple[str, int]] = [first] if first[1] == 2 else []
+    for tok in doc:
+        # "vouloir", "pouvoir"...: their infinitive is the candidate, not them
+        if (
+            tok.pos_ == "VERB"
+            and tok.lemma_.lower() not in GOVERNORS
+            and _done_by_speaker(tok)
+            # a participle used as an adjective ("des frais cachés") is no action
+            and not ("Part" in tok.morph.get("VerbForm")
+                     and not any(c.dep_.startswith("aux") for c in tok.children))
+        ):
+            found.append(job_statement(doc, verb=tok))
+    for text, kind in list(found):
+        head = text.split(",")[0].strip()
+        if head != text and len(head.split()) >= 2:
+            found.append((head, kind))
+    out, rest, seen = [], [], set()
+    for text, kind in found or [(first[0], 0)]:
+        if text and kind > 0:
+            text = as_progress(text, force, kind)
+        if text and text not in seen:
+            seen.add(text)
+            (out if _well_formed(text, kind) else rest).append((text, kind))
+    # nothing reads as a statement: the shortest, marked as a last resort (kind 0)
+    return out or [(min(rest, key=lambda r: len(r[0]))[0], 0)] if rest else out
+
+
+_INFINITIVE_RE = re.compile(r"^[\wàâçéèêëîïôûùüÿœ-]+(?:er|ir|ïr|re|oir)$")
+_STATEMENT_PREFIX_RE = re.compile(
+    r"^(?:(?:ne|n['’])\s*(?:plus|pas|jamais)\s+|éviter d(?:e\s+|['’]))?"
+    r"(?:(?:se|s['’]|le|la|les|l['’]|y|en|lui|leur)\s*)*",
+    re.IGNORECASE,
+)
+MAX_STATEMENT_WORDS = 14
+
+
+def _well_formed(text: str, kind: int) -> bool:
+    """A statement that reads as one: an infinitive first (after "ne plus", "éviter de"
+    and clitics), at most :data:`MAX_STATEMENT_WORDS` words, found from a verb."""
+    if kind <= 0 or len(text.split()) > MAX_STATEMENT_WORDS:
+        return False
+    rest = _STATEMENT_PREFIX_RE.sub("", text, count=1)
+    word = re.split(r"[\s,]+", rest, maxsplit=1)[0].lower() if rest else ""
+    return bool(_INFINITIVE_RE.match(word))
+
+
+def _done_by_speaker(verb) -> bool:
+    """Has ``verb`` no subject of its own, or the customer's ("je", "on", "nous")?
+    "ils me renvoyaient vers le site" is something done to the customer, not a job."""
+    subjects = [c for c in verb.children if c.dep_ in SUBJECT_DEPS]
+    if any(c.lower_ in {"rien", "personne", "aucun", "aucune"} for c in subjects):
+        return False  # "on a rien changé": the parser's subject is a negation
+    return not subjects or any(c.lower_ in _SPEAKER_SUBJECTS for c in subjects)
+
+
+_RANKER_FORCES = ("push", "pull", "habit", "anxiety", "none")
+_RANKER_JOB_TYPES = ("functional", "emotional_personal", "emotional_social", "related")
+_RANKER_PHASES = ("before", "trigger", "exploring", "deciding", "after")
+
+
+def statement_meta(text: str, kind: int, sentence: Sentence, doc) -> list[float]:
+    """What the statement ranker knows of a candidate besides its embedding: how it was
+    found, the tags of its sentence, its length and :func:`statement_score`'s rules."""
+    n = len(text.split())
+    return (
+        [float(kind == 2), float(kind == 1), float(kind <= 0)]
+        + [float(sentence.force == f) for f in _RANKER_FORCES]
+        + [float(sentence.job_type == j) for j in _RANKER_JOB_TYPES]
+        + [float(sentence.phase == p) for p in _RANKER_PHASES]
+        + [n / 10, (n / 10) ** 2, statement_score(text, kind, doc, set())]
+    )
+
+
+class StatementRanker:
+    """How much a candidate reads like a job statement, learnt from the team's corpus.
+
+    A ridge regression over the candidate's sentence embedding and
+    :func:`statement_meta`, fitted to predict the cosine between a candidate and the
+    catalog statement of its sentence's job (``data/annotations/jobs.yaml``). It learns
+    what job statements look like ("suivre ses prospects", "payer moins cher") as
+    against details of one story ("porter les bûches"), across domains: on the dev
+    interviews (unseen domains) it picked statements closer to the gold ones than the
+    hand-written scores did (see ``make eval``). ``make train`` fits it with the tagger.
+    """
+
+    def __init__(self, weights: np.ndarray, bias: float, embedder=None):
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.bias = float(bias)
+        self.embedder = embedder  # the one it was trained with (the tagger's)
+
+    @staticmethod
+    def design(texts: Sequence[str], metas: Sequence[Sequence[float]], embedder) -> np.ndarray:
+        vec = np.asarray(embedder.embed(list(texts)), dtype=np.float64)
+        vec /= np.linalg.norm(vec, axis=1, keepdims=True) + 1e-12
+        return np.hstack([vec, np.asarray(metas, dtype=np.float64).reshape(len(texts), -1)])
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, alpha: float = 30.0) -> StatementRanker:
+        mean_x, mean_y = x.mean(axis=0), float(y.mean())
+        xc = x - mean_x
+        w = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ (y - mean_y))
+        return cls(w, mean_y - float(mean_x @ w))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.weights + self.bias
+
+    def score(self, texts, metas) -> np.ndarray:
+        if not texts:
+            return np.zeros(0)
+        return self.predict(self.design(texts, metas, self.embedder))
+
+
+def _ranked_statement(sentences, centrality, nlp, order, ranker) -> str:
+    texts, metas, cents = [], [], []
+    for i in order:
+        s = sentences[int(i)]
+        doc = nlp(s.text)
+        for text, kind in statement_candidates(doc, s.force):
+            texts.append(text)
+            metas.append(statement_meta(text, kind, s, doc))
+            cents.append(float(centrality[i]))
+    if not texts:
+        return ""
+    score = ranker.score(texts, metas) + RANKER_CENTRALITY * np.asarray(cents)
+    return texts[int(np.argmax(score))]
+
+
+# weight of a sentence's closeness to its segment next to the ranker's score
+RANKER_CENTRALITY = 0.3
 
 
 def best_job_statement(
@@ -295,6 +490,7 @@ def best_job_statement(
     nlp,
     n_candidates: int = 15,
     keywords: Sequence[str] = (),
+    ranker: StatementRanker | None = None,
 ) -> str:
     """The job statement of a group of job sentences, in the customers' own words.
 
@@ -303,12 +499,18 @@ def best_job_statement(
     its centrality, :func:`statement_score` (goal form, length, object, shared
     keywords, no names) and 0.1 for a functional sentence (the job itself rather than
     a feeling or a constraint).
+
+    With a trained ``ranker``, every candidate of those sentences
+    (:func:`statement_candidates`) is scored by the ranker plus
+    :data:`RANKER_CENTRALITY` times its sentence's centrality instead.
     """
     if not sentences:
         return ""
     order = sorted(range(len(sentences)),
                    key=lambda i: (sentences[i].job_type != "functional", -float(centrality[i])))
     order = order[:n_candidates]
+    if ranker is not None:
+        return _ranked_statement(sentences, centrality, nlp, order, ranker)
     keys = {k.lower() for k in keywords}
     best = ("", -math.inf)
     for i in order:
@@ -318,7 +520,7 @@ def best_job_statement(
         if not text:
             continue
         if kind > 0:
-            text = as_progress(text, s.force)
+            text = as_progress(text, s.force, kind)
         score = float(centrality[i]) + statement_score(text, kind, doc, keys)
         score += 0.1 * (s.job_type == "functional")
         score += 0.1 * (kind == 2 and s.force in {"none", "pull"})  # a goal, said as such

@@ -11,6 +11,13 @@ les appeler ?". So each sentence is described with its context:
   team wrote down about French spoken cues;
 - where it lies in the interview (relative position, in bins) and who says it.
 
+The phase model reads two more context vectors (:func:`phase_features`): the next
+sentence and the mean of the speaker's whole turn. A phase is a stretch of the story,
+so the turn a sentence belongs to says more about it than the sentence alone ("Oui."
+in a turn about the comparison site is `exploring`); on held-out training domains they
+took phase accuracy from 0.902 to 0.909 (dev, gold sentences: 0.901 to 0.918). The same
+vectors did not help forces or job types, which stay on :func:`interview_features`.
+
 The same function serves training (gold sentences) and tagging (the pipeline's
 sentences), so the two can never drift apart.
 """
@@ -30,6 +37,9 @@ from pipeline.tagging.base import combine
 from pipeline.tagging.rules import FILLERS, ForceRules, JobRules, PhaseRules
 
 N_POSITION_BINS = 10
+# columns of interview_features after the three embeddings: rule evidence (5 phases,
+# 4 forces, 4 job types, 4 asked forces), position, position bins, role, surface (4)
+_N_EXTRA = 5 + 4 + 4 + 4 + 1 + N_POSITION_BINS + 1 + 4
 _FORCE_KEYS = ("push", "pull", "habit", "anxiety")
 _JOB_KEYS = ("functional", "emotional_personal", "emotional_social", "related")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -120,3 +130,23 @@ def interview_features(
     return np.hstack(
         [emb, question, previous, rules(sentences, docs), pos[:, None], bins, role, surface]
     )
+
+
+def phase_features(x: np.ndarray, sentences: list[Sentence]) -> np.ndarray:
+    """``x`` (from :func:`interview_features`) plus the next sentence's embedding and the
+    mean embedding of the speaker turn each sentence belongs to. The sentence embeddings
+    are the first columns of ``x``, read back rather than computed twice."""
+    n = len(sentences)
+    if n == 0:
+        return x
+    dim = (x.shape[1] - _N_EXTRA) // 3
+    emb = x[:, :dim]
+    following = np.zeros_like(emb)
+    following[:-1] = emb[1:]
+    turn_mean = np.zeros_like(emb)
+    start = 0
+    for t in range(1, n + 1):
+        if t == n or sentences[t].turn != sentences[start].turn:
+            turn_mean[start:t] = emb[start:t].mean(axis=0)
+            start = t
+    return np.hstack([x, following, turn_mean])

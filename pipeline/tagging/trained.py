@@ -217,8 +217,10 @@ class TrainedTagger:
             raise ValueError(f"{len(sentences)} sentences but {len(docs)} docs")
         if not sentences:
             return sentences
+        from pipeline.tagging.features import phase_features
+
         x = self.features(sentences, docs)
-        labels, post = self.phase.posterior(x)
+        labels, post = self.phase.posterior(phase_features(x, sentences))
         for t, sent in enumerate(sentences):
             sent.phase = PHASES[int(labels[t])]
             sent.phase_score = round(float(post[t, labels[t]]), 4)
