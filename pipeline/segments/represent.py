@@ -221,6 +221,7 @@ def job_statement(doc, verb=None) -> tuple[str, int]:
     text = re.sub(
         r"\b([mtsMTS])['’]\s*(?=[^aeiouyhéèêàâîôûAEIOUYHÉ\s])", lambda m: m.group(1) + "e ", text
     )
+    text = re.sub(r"\b([sS])e (?=[aeiouyhéèêàâîôAEIOUYHÉ])", r"\1'", text)  # "se aller"
     text = re.sub(r"\s+([,.;:!?)])", r"\1", text)
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-").rstrip(" .!?…")
     if len(re.split(r"[\s'’]+", text)) < 2:  # "m'aider" is two words
@@ -391,12 +392,14 @@ MAX_STATEMENT_WORDS = 14
 
 def _well_formed(text: str, kind: int) -> bool:
     """A statement that reads as one: an infinitive first (after "ne plus", "éviter de"
-    and clitics), at most :data:`MAX_STATEMENT_WORDS` words, found from a verb."""
+    and clitics) with a complement, at most :data:`MAX_STATEMENT_WORDS` words, found
+    from a verb."""
     if kind <= 0 or len(text.split()) > MAX_STATEMENT_WORDS:
         return False
     rest = _STATEMENT_PREFIX_RE.sub("", text, count=1)
-    word = re.split(r"[\s,]+", rest, maxsplit=1)[0].lower() if rest else ""
-    return bool(_INFINITIVE_RE.match(word))
+    words = re.split(r"[\s,]+", rest.strip(), maxsplit=1) if rest.strip() else [""]
+    # an infinitive, and something after it: "le dire" or "y aller" say nothing
+    return bool(_INFINITIVE_RE.match(words[0].lower())) and len(words) > 1 and bool(words[1])
 
 
 def _done_by_speaker(verb) -> bool:
@@ -476,12 +479,18 @@ def _ranked_statement(sentences, centrality, nlp, order, ranker) -> str:
             cents.append(float(centrality[i]))
     if not texts:
         return ""
-    score = ranker.score(texts, metas) + RANKER_CENTRALITY * np.asarray(cents)
+    readable = np.asarray([m[-1] for m in metas])  # statement_score: form, asides, length
+    score = (ranker.score(texts, metas) + RANKER_CENTRALITY * np.asarray(cents)
+             + RANKER_READABILITY * readable)
     return texts[int(np.argmax(score))]
 
 
 # weight of a sentence's closeness to its segment next to the ranker's score
 RANKER_CENTRALITY = 0.3
+# weight of the hand-written readability scores: the ranker learns what a job is about
+# (its target is the closeness to the catalog statement, which long candidates reach
+# more easily); these keep the statement short and free of asides
+RANKER_READABILITY = 1.0
 
 
 def best_job_statement(
