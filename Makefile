@@ -36,7 +36,7 @@ system-deps: ## Install the Debian packages the tests and eval drive (LibreOffic
 TAGGER := models/tagger/meta.json
 $(TAGGER): $(STAMP) $(wildcard data/annotations/*/*.jsonl) data/annotations/jobs.yaml configs/textcat.cfg \
 		pipeline/train.py pipeline/tagging/features.py pipeline/tagging/trained.py \
-		pipeline/segments/represent.py
+		pipeline/segments/represent.py pipeline/tagger_model.py
 	$(BIN)/jtbd train
 
 pipeline: $(STAMP) $(TAGGER) ## Run the whole pipeline on IN (data/recordings) into OUT (data/processed)
