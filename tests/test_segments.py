@@ -470,6 +470,9 @@ def test_pains_become_progress_and_cut_statements_lose(nlp):
 
     assert as_progress("faire des heures de route", "push") == "ne plus faire des heures de route"
     assert as_progress("ne plus manger de légumes", "push") == "manger des légumes"
+    assert as_progress("ne pas faire d'efforts sans avoir froid", "none", kind=1) == (
+        "faire des efforts sans avoir froid"
+    )
     # a negated fact (main verb, kind 1) is what was missing, whatever its force
     assert as_progress("ne plus avoir le temps", "none", kind=1) == "avoir le temps"
     # a goal said with a negation stays as it is ("je voulais ne plus perdre...")

@@ -289,7 +289,7 @@ def as_progress(text: str, force: str, kind: int = 2) -> str:
     negated = re.match(r"(?:ne|n['’])\s*(?:plus|pas|jamais)\s+(.+)", text)
     if negated and (force == "push" or kind == 1):
         # after a negation French says "de"; the positive takes "des" before a plural
-        return re.sub(r"^(\S+) de (\w+[sx])\b", r"\1 des \2", negated.group(1))
+        return re.sub(r"^(\S+) (?:de |d['’])(\w+[sx])\b", r"\1 des \2", negated.group(1))
     if negated:
         return text
     if force == "push":
