@@ -478,6 +478,11 @@ def test_pains_become_progress_and_cut_statements_lose(nlp):
     # a goal said with a negation stays as it is ("je voulais ne plus perdre...")
     assert as_progress("ne plus perdre ses clients", "none", kind=2) == "ne plus perdre ses clients"
     assert as_progress("suivre chaque prospect", "none") == "suivre chaque prospect"
+    # a goal said in a push sentence ("je voulais arrêter de...") is already the progress
+    assert as_progress("arrêter de perdre du temps", "push", kind=2) == "arrêter de perdre du temps"
+    # "plus" before an adverb is a comparative, not a negation
+    text, kind = job_statement(nlp("Je voulais manger plus sainement le soir."))
+    assert (text, kind) == ("manger plus sainement le soir", 2)
     cut, kind = job_statement(nlp(
         "J'avais peur de tout perdre ou de passer mes week-ends à tout recopier."))
     assert kind == -1 or "week-ends" in cut  # never a statement cut inside "week-ends"

@@ -133,13 +133,22 @@ def _governed_infinitive(doc):
     return best
 
 
+def _is_negation(tok) -> bool:
+    """A negation adverb of a verb: "plus" before an adverb or an adjective is a
+    comparative ("manger plus sainement"), not "no more"."""
+    if tok.dep_ != "advmod" or tok.lower_ not in NEGATIONS:
+        return False
+    nxt = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    return not (tok.lower_ == "plus" and nxt is not None and nxt.pos_ in {"ADV", "ADJ"})
+
+
 def _negation_prefix(verb) -> str:
     """'ne plus' when the verb, or the want/can chain that governs it, is negated
     ("je ne veux plus perdre..."); a negation further up ("..., c'est pas normal")
     belongs to another clause and is not carried over."""
     tok = verb
     for _ in range(4):
-        negs = [c.lower_ for c in tok.children if c.lower_ in NEGATIONS and c.dep_ == "advmod"]
+        negs = [c.lower_ for c in tok.children if _is_negation(c)]
         if negs:
             return f"ne {negs[0]} "
         if tok.head is tok or tok.dep_ not in {"xcomp", "obj", "ccomp"}:
@@ -192,7 +201,7 @@ def job_statement(doc, verb=None) -> tuple[str, int]:
     for child in verb.children:
         if child.dep_ in SUBJECT_DEPS or (child.dep_.startswith("aux") and kind == 1):
             drop.update(t.i for t in child.subtree)
-        if child.dep_ == "advmod" and (child.lower_ in NEGATIONS or child.lower_ in {"ne", "n'"}):
+        if _is_negation(child) or (child.dep_ == "advmod" and child.lower_ in {"ne", "n'"}):
             drop.add(child.i)
     toks = [t for t in verb.subtree if t.i not in drop]
     if len(toks) > MAX_STATEMENT_TOKENS:
@@ -276,11 +285,12 @@ CLITIC_WORDS = {"ne", "n", "plus", "pas", "me", "m", "te", "t", "se", "s", "nous
                 "la", "les", "l", "lui", "leur", "y", "en"}
 
 
-def as_progress(text: str, force: str, kind: int = 2) -> str:
+def as_progress(text: str, force: str, kind: int = 1) -> str:
     """A pain said about the old way, turned into the progress sought.
 
-    "faire des heures de route" said as a push is what the customer wants to stop:
-    the job is "ne plus faire des heures de route". A negated pain ("ils ne mangeaient
+    "faire des heures de route" told as a push is what the customer wants to stop:
+    the job is "ne plus faire des heures de route" (a goal, ``kind`` 2, already says the
+    progress and stays as it is). A negated pain ("ils ne mangeaient
     plus de légumes") gives the positive ("manger des légumes"), and so does a negated
     plain statement (``kind`` 1, a main verb: "j'avais plus le temps" -> "avoir le
     temps"): told as a fact, what was missing is what the customer wants back. A fear
@@ -292,7 +302,7 @@ def as_progress(text: str, force: str, kind: int = 2) -> str:
         return re.sub(r"^(\S+) (?:de |d['’])(\w+[sx])\b", r"\1 des \2", negated.group(1))
     if negated:
         return text
-    if force == "push":
+    if force == "push" and kind == 1:  # a goal ("je voulais…", kind 2) is already progress
         return f"ne plus {text}"
     if force == "anxiety" and kind > 0:  # a fear: what the customer wants to avoid
         return f"éviter d'{text}" if text[:1].lower() in "aeiouyhéèêàâîô" else f"éviter de {text}"
