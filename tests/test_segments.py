@@ -539,6 +539,10 @@ def test_statement_candidates_are_well_formed_jobs(nlp):
     texts = [t for t, _ in statement_candidates(
         nlp("J'avais peur de payer des frais cachés."), "anxiety")]
     assert texts == ["éviter de payer des frais cachés"]
+    # a goal in the subjunctive is not a pain to stop, even in a push sentence
+    texts = [t for t, _ in statement_candidates(
+        nlp("Je voulais qu'on mange sainement, sans passer une heure en cuisine."), "push")]
+    assert "manger sainement" in texts and not any(t.startswith("ne plus manger") for t in texts)
     # nothing usable: one last-resort candidate, marked kind 0
     assert statement_candidates(nlp("Oui, voilà."), "none")[0][1] <= 0
 

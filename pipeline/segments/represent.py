@@ -375,7 +375,11 @@ def statement_candidates(doc, force: str) -> list[tuple[str, int]]:
             and not ("Part" in tok.morph.get("VerbForm")
                      and not any(c.dep_.startswith("aux") for c in tok.children))
         ):
-            found.append(job_statement(doc, verb=tok))
+            text, kind = job_statement(doc, verb=tok)
+            goal = tok.dep_ in {"ccomp", "xcomp"} and tok.head.lemma_.lower() in GOVERNORS
+            if kind == 1 and goal:
+                kind = 2  # "je voulais qu'on mange sainement": a goal, in the subjunctive
+            found.append((text, kind))
     for text, kind in list(found):
         head = text.split(",")[0].strip()
         if head != text and len(head.split()) >= 2:
