@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipeline.labels import FORCES, INTERVIEWEE, JOB_TYPES, NONE
+from pipeline.labels import FORCES, INTERVIEWEE, JOB_TYPES, NONE, PHASES
 from pipeline.records import Sentence
 
 # --------------------------------------------------------------------------- keywords
@@ -317,10 +317,7 @@ def _speaker_subject(doc) -> bool:
     prenait 40 minutes" is about a thing; its main verb is no job ("se prendre 40
     minutes"). Sentences without a subject (infinitives, imperatives) count as yes."""
     roots = [t for t in doc if t.dep_ == "ROOT"]
-    if not roots:
-        return True
-    subjects = [c for c in roots[0].children if c.dep_ in SUBJECT_DEPS]
-    return not subjects or any(c.lower_ in _SPEAKER_SUBJECTS for c in subjects)
+    return not roots or _done_by_speaker(roots[0])
 
 
 def statement_score(text: str, kind: int, doc, keywords: set[str]) -> float:
@@ -425,20 +422,15 @@ def _done_by_speaker(verb) -> bool:
     return not subjects or any(c.lower_ in _SPEAKER_SUBJECTS for c in subjects)
 
 
-_RANKER_FORCES = ("push", "pull", "habit", "anxiety", "none")
-_RANKER_JOB_TYPES = ("functional", "emotional_personal", "emotional_social", "related")
-_RANKER_PHASES = ("before", "trigger", "exploring", "deciding", "after")
-
-
 def statement_meta(text: str, kind: int, sentence: Sentence, doc) -> list[float]:
     """What the statement ranker knows of a candidate besides its embedding: how it was
     found, the tags of its sentence, its length and :func:`statement_score`'s rules."""
     n = len(text.split())
     return (
         [float(kind == 2), float(kind == 1), float(kind <= 0)]
-        + [float(sentence.force == f) for f in _RANKER_FORCES]
-        + [float(sentence.job_type == j) for j in _RANKER_JOB_TYPES]
-        + [float(sentence.phase == p) for p in _RANKER_PHASES]
+        + [float(sentence.force == f) for f in FORCES]
+        + [float(sentence.job_type == j) for j in JOB_TYPES]
+        + [float(sentence.phase == p) for p in PHASES]
         + [n / 10, (n / 10) ** 2, statement_score(text, kind, doc, set())]
     )
 
