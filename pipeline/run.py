@@ -377,8 +377,6 @@ def _map(items: list[InterviewFile], config: Config, out_dir: Path, upto: str):
 
 def segment_outputs(out_dir: Path, config: Config) -> RunSummary:
     """Rebuild segments and tables from the interviews tagged by the last run in ``out_dir``."""
-    from pipeline.outputs import write_outputs
-
     started = time.perf_counter()
     paths = Paths(Path(out_dir))
     last = paths.out / "run_summary.json"
@@ -394,6 +392,17 @@ def segment_outputs(out_dir: Path, config: Config) -> RunSummary:
     interviews, sentences, segments, quotes = build_corpus(
         paths, done, config, summary.work, review=review
     )
+    _publish(paths, config, summary, review, interviews, sentences, segments, quotes)
+    summary.review = review.report(done)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _publish(paths: Paths, config: Config, summary: RunSummary, review, interviews, sentences,
+             segments, quotes, sources: dict | None = None) -> None:
+    """Everything a reader gets from the corpus: the tables, the review sheets, the report."""
+    from pipeline.outputs import write_outputs
+
     summary.segments = len(segments)
     tables = write_outputs(
         paths.out,
@@ -405,10 +414,7 @@ def segment_outputs(out_dir: Path, config: Config) -> RunSummary:
         extra=review.sentence_columns(sentences),
     )
     review.write_sheets(sentences)
-    summary.review = review.report(done)
-    _write_report(paths, config, summary, tables)
-    summary.seconds = time.perf_counter() - started
-    return summary
+    _write_report(paths, config, summary, tables, sources)
 
 
 def _write_report(
@@ -454,8 +460,6 @@ def run_batch(input_dir: Path, out_dir: Path, config: Config, upto: str = "segme
     Bad inputs are reported in the summary (file + problem) and the other interviews
     go on; ``summary.ok`` is false when any file failed.
     """
-    from pipeline.outputs import write_outputs
-
     started = time.perf_counter()
     paths = Paths(Path(out_dir))
     paths.out.mkdir(parents=True, exist_ok=True)
@@ -487,20 +491,8 @@ def run_batch(input_dir: Path, out_dir: Path, config: Config, upto: str = "segme
                 interviews, sentences = load_tagged(paths, done)
                 review.apply(sentences)
                 segments, quotes = [], []
-            summary.segments = len(segments)
-            tables = write_outputs(
-                paths.out,
-                interviews,
-                sentences,
-                segments,
-                quotes,
-                config.run.formats,
-                extra=review.sentence_columns(sentences),
-            )
-            review.write_sheets(sentences)
-            _write_report(
-                paths, config, summary, tables, {i.interview_id: i.path for i in items}
-            )
+            _publish(paths, config, summary, review, interviews, sentences, segments, quotes,
+                     {i.interview_id: i.path for i in items})
         summary.review = review.report(done)
     summary.seconds = time.perf_counter() - started
     atomic_write_json(paths.out / "run_summary.json", summary.to_dict())
