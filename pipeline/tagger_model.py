@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pipeline.errors import ModelError
 
-MODEL_FORMAT = "jtbd-tagger/4"  # 2: textcats read the question; 3: phase reads the turn;
-# 4: the statement ranker reads every job type
+MODEL_FORMAT = "jtbd-tagger/5"  # 2: textcats read the question; 3: phase reads the turn;
+# 4: the statement ranker reads every job type; 5: forces and job types use MLPHead
 
 
 def read_meta(model_dir: Path) -> dict:

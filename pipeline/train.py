@@ -8,11 +8,12 @@ model has never seen:
    sentences of interviews outside the corpus are added as examples of their own.
 2. Hold out whole *domains* of the training interviews (about a fifth) as a
    calibration set, the way the dev set holds out domains.
-3. Fit the spaCy text classifiers (``configs/textcat.cfg``) and the linear context
-   models on the rest; on the held-out domains tune what cannot be learnt from the
+3. Fit the spaCy text classifiers (``configs/textcat.cfg``) and the context models
+   (a linear model for phases, small feed-forward networks for forces and job types)
+   on the rest; on the held-out domains tune what cannot be learnt from the
    training sentences themselves: the vote weight, the calibration (temperature +
    per-label bias), the macro-F1 decision offsets, and the phase sequence priors.
-4. Refit everything on all training interviews with those settings and write
+4. Refit the context models on all training interviews with those settings and write
    ``models/tagger`` (spaCy model folders, ``heads.npz``, ``meta.json`` with the
    data fingerprint and the held-out figures).
 """
@@ -44,6 +45,7 @@ from pipeline.tagging.trained import (
     TAGS,
     Calibration,
     LinearHead,
+    MLPHead,
     PhaseModel,
     TextcatScorer,
     log_softmax,
@@ -51,6 +53,11 @@ from pipeline.tagging.trained import (
 )
 
 TEXTCAT_CONFIG = REPO_ROOT / "configs" / "textcat.cfg"
+# The force and job-type networks (MLPHead.fit), chosen by cross-validation over the
+# training domains: 256 hidden units, 10 epochs, dropout 0.5 (0.2 on the inputs),
+# 3 members. 512 units for 6 epochs scored lower (force 0.643 vs 0.658).
+MLP_SETTINGS = {"hidden": 256, "epochs": 10, "dropout": 0.5, "input_dropout": 0.2,
+                "weight_decay": 0.01, "members": 3}
 
 
 @dataclass
@@ -175,10 +182,14 @@ def train_textcat(
     labels = TAGS[tag]
     nlp = spacy.blank("fr")
     order = np.random.default_rng(seed).permutation(len(texts))
+    # The classifier kept is spaCy's last one (``model-last``), never the best on the
+    # dev corpus, and early stopping is off (configs/textcat.cfg): the dev corpus only
+    # feeds spaCy's progress log. So every sentence is trained on, and a
+    # tenth of them is also logged as "dev" (before, that tenth was left out of training).
     n_dev = max(1, len(texts) // 10)
     with tempfile.TemporaryDirectory(prefix=f"jtbd-{tag}-") as tmp:
         tmp = Path(tmp)
-        for name, idx in (("train", order[n_dev:]), ("dev", order[:n_dev])):
+        for name, idx in (("train", order), ("dev", order[:n_dev])):
             db = DocBin()
             for i in idx:
                 doc = nlp.make_doc(texts[i])
@@ -276,14 +287,14 @@ def macro_f1(gold: list[int], pred: np.ndarray, n: int) -> float:
     return float(np.mean(f1s)) if f1s else 0.0
 
 
-def fit_calibration(lp_tc: np.ndarray, lp_lin: np.ndarray, gold: list[int], n: int) -> Calibration:
+def fit_calibration(lp_tc: np.ndarray, lp_ctx: np.ndarray, gold: list[int], n: int) -> Calibration:
     """Vote weight, temperature + bias (NLL) and decision offsets (macro-F1), held out."""
     from scipy.optimize import minimize
 
     gold_a = np.asarray(gold)
 
     def nll(alpha, params):
-        z = alpha * lp_tc + (1 - alpha) * lp_lin
+        z = alpha * lp_tc + (1 - alpha) * lp_ctx
         lp = log_softmax(z / np.exp(params[0]) + params[1:])
         return -lp[np.arange(len(gold_a)), gold_a].mean()
 
@@ -297,12 +308,12 @@ def fit_calibration(lp_tc: np.ndarray, lp_lin: np.ndarray, gold: list[int], n: i
             method="L-BFGS-B",
         )
         cal = Calibration(alpha, float(np.exp(res.x[0])), [float(b) for b in res.x[1:]], [0.0] * n)
-        f1 = macro_f1(gold, cal.decide(cal.log_proba(lp_tc, lp_lin)), n)
+        f1 = macro_f1(gold, cal.decide(cal.log_proba(lp_tc, lp_ctx)), n)
         score = f1 - 0.1 * res.fun  # macro-F1 first, likelihood to break ties
         if best is None or score > best[0]:
             best = (score, cal)
     cal = best[1]
-    lp = cal.log_proba(lp_tc, lp_lin)
+    lp = cal.log_proba(lp_tc, lp_ctx)
     offset = np.zeros(n)
     current = macro_f1(gold, (lp + offset).argmax(axis=1), n)
     for _ in range(3):  # coordinate ascent, small steps, shrunk towards 0
@@ -340,13 +351,14 @@ def split_calibration(items: list[Prepared], share: float = 0.2) -> tuple[list, 
     return fit, calib
 
 
-def _fit_linear(items: list[Prepared], c_phase: float | None, c_tags: float):
-    """The linear models; the phase one only when ``c_phase`` is given."""
+def _fit_context(items: list[Prepared], c_phase: float | None, mlp: dict):
+    """The context models: the phase's linear one (only when ``c_phase`` is given) and
+    the force and job-type networks (``mlp``: :meth:`MLPHead.fit` settings)."""
     phase_head, log_prior = fit_phase_head(items, c_phase) if c_phase else (None, None)
     heads = {}
     for tag, labels in TAGS.items():
         x, y, _ = _rows(items, tag)
-        heads[tag] = LinearHead.fit(x, y, labels, c=c_tags, balanced=True)
+        heads[tag] = MLPHead.fit(x, y, labels, **mlp)
     return phase_head, log_prior, heads
 
 
@@ -454,7 +466,7 @@ def train_tagger(
     interviews: list[GoldInterview] | None = None,
     max_epochs: int | None = None,
     c_phase: tuple[float, ...] = (0.01,),  # 0.003 never won the cross-validation
-    c_tags: float = 0.005,
+    mlp: dict | None = None,
     log=print,
 ) -> dict:
     """Train and write the tagger; returns its ``meta`` (also in ``model_dir/meta.json``).
@@ -468,6 +480,7 @@ def train_tagger(
     from pipeline.tagging.features import RuleFeatures
 
     t_start = time.perf_counter()
+    mlp = {**MLP_SETTINGS, **(mlp or {})}
     model_dir = Path(model_dir or model_path(config.tagging.model))
     if interviews is None:
         interviews, errors = load_corpus(annotations, ("train",))
@@ -492,7 +505,9 @@ def train_tagger(
     held_out: dict = {}
     with tempfile.TemporaryDirectory(prefix="jtbd-train-") as tmp:
         work = Path(tmp)
-        _, _, heads = _fit_linear(fit + extra, None, c_tags)
+        t0 = time.perf_counter()
+        _, _, heads = _fit_context(fit + extra, None, mlp)
+        log(f"  force and job-type networks: {time.perf_counter() - t0:.0f} s")
         # The text classifiers are trained once, on the non-held-out part: the vote weight
         # and calibration tuned below are only valid for the classifier they were tuned on.
         textcats = _fit_textcats(fit + extra, work, max_epochs, log)
@@ -504,11 +519,11 @@ def train_tagger(
         for tag, labels in TAGS.items():
             x, y, texts = _rows(calib, tag)
             lp_tc = TextcatScorer(textcats[tag], labels).log_proba(texts)
-            lp_lin = heads[tag].log_proba(x)
+            lp_ctx = heads[tag].log_proba(x)
             gold = [labels.index(v) for v in y]
-            cal = fit_calibration(lp_tc, lp_lin, gold, len(labels))
+            cal = fit_calibration(lp_tc, lp_ctx, gold, len(labels))
             calibrations[tag] = cal
-            pred = cal.decide(cal.log_proba(lp_tc, lp_lin))
+            pred = cal.decide(cal.log_proba(lp_tc, lp_ctx))
             held_out[f"{tag}_macro_f1"] = round(macro_f1(gold, pred, len(labels)), 4)
             held_out[f"{tag}_alpha"] = cal.alpha
         t0 = time.perf_counter()
@@ -520,8 +535,8 @@ def train_tagger(
         log(f"  job-statement ranker: {time.perf_counter() - t0:.0f} s")
         log(f"held-out domains: {held_out}")
 
-        # the linear models (seconds to fit) are refitted on every interview
-        phase_head, log_prior, heads = _fit_linear(items + extra, c_best, c_tags)
+        # the context models (seconds to a minute to fit) are refitted on every interview
+        phase_head, log_prior, heads = _fit_context(items + extra, c_best, mlp)
         tmp_model = model_dir.with_name(model_dir.name + ".tmp")
         if tmp_model.exists():
             shutil.rmtree(tmp_model)
@@ -546,7 +561,7 @@ def train_tagger(
         config.segments.embedder,
         str(config.segments.model),
         str(c_phase),
-        str(c_tags),
+        json.dumps(mlp, sort_keys=True),
         str(max_epochs),
     )
     meta = {
@@ -564,7 +579,8 @@ def train_tagger(
         },
         "embedder": {"embedder": config.segments.embedder, "model": config.segments.model},
         "spacy_model": config.nlp.spacy_model,
-        "c": {"phase": c_best, "tags": c_tags},
+        "c": {"phase": c_best},
+        "mlp": mlp,
         "held_out": held_out,
         "phase": {
             "log_prior": [float(v) for v in log_prior],

@@ -352,6 +352,32 @@ def test_phase_features_add_the_next_sentence_and_the_turn():
     assert np.array_equal(turn_mean[1], turn_mean[0]) and np.array_equal(turn_mean[2], emb[2])
 
 
+
+def test_mlp_head_learns_an_interaction_and_survives_its_arrays():
+    """The force network must learn what a linear model cannot (a label set by two cues
+    together), give unseen labels no chance, and read back identically from arrays."""
+    import numpy as np
+
+    from pipeline.tagging.trained import LinearHead, MLPHead
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 6))
+    # "push" when the two cues agree in sign (XOR-like), "none" otherwise; "pull" never
+    y = ["push" if a * b > 0 else "none" for a, b in x[:, :2]]
+    labels = ("push", "pull", "none")
+    mlp = MLPHead.fit(x, y, labels, hidden=64, epochs=150, dropout=0.0, input_dropout=0.0,
+                      members=2)
+    lin = LinearHead.fit(x, y, labels, c=1.0)
+    test = rng.normal(size=(300, 6))
+    gold = np.array([0 if a * b > 0 else 2 for a, b in test[:, :2]])
+    lp = mlp.log_proba(test)
+    assert np.allclose(np.exp(lp).sum(axis=1), 1.0)
+    assert (lp.argmax(axis=1) == gold).mean() > 0.85
+    assert (lin.log_proba(test).argmax(axis=1) == gold).mean() < 0.7
+    assert np.exp(lp[:, 1]).max() < 1e-6  # "pull" never seen in training
+    back = MLPHead.from_arrays(mlp.arrays("force"), "force", labels)
+    assert np.allclose(back.log_proba(test), lp)
+
 def test_agreement_scores_a_second_annotator(tmp_path):
     from pipeline.annotations import agreement
 

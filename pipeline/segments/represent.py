@@ -401,11 +401,21 @@ _STATEMENT_PREFIX_RE = re.compile(
 MAX_STATEMENT_WORDS = 14
 
 
+_FIRST_PERSON_RE = re.compile(
+    r"(?<![\w'’])(?:(?:je|nous|moi|me|mon|ma|mes|notre|nos)(?![\w'’])|[jm]['’])",
+    re.IGNORECASE,
+)
+
+
 def _well_formed(text: str, kind: int) -> bool:
     """A statement that reads as one: an infinitive first (after "ne plus", "éviter de"
     and clitics) with a complement, at most :data:`MAX_STATEMENT_WORDS` words, found
     from a verb."""
     if kind <= 0 or len(text.split()) > MAX_STATEMENT_WORDS:
+        return False
+    if _FIRST_PERSON_RE.search(text):
+        # a first person left after the rewriting to the third is a second clause the
+        # cut did not catch ("s'occuper d'elle, et nous on voulait dormir")
         return False
     rest = _STATEMENT_PREFIX_RE.sub("", text, count=1)
     words = re.split(r"[\s,]+", rest.strip(), maxsplit=1) if rest.strip() else [""]

@@ -7,12 +7,12 @@ Three decisions per interview, each from the whole interview, not the sentence a
   emission of the story-cursor HMM of :mod:`.sequence` (transition and flash-back
   priors tuned on held-out interviews), and forward-backward gives the posterior.
 - **force** and **job type** of interviewee sentences: a spaCy text classifier
-  (``configs/textcat.cfg``, the sentence's words) and a linear model over the context
-  features (embeddings of the sentence, the question it answers and the previous
-  sentence, rule evidence, position) vote in log space with a tuned weight. A
-  calibrator (temperature + per-label bias, fitted on held-out interviews) turns the
-  vote into probabilities that mean what they say; the label is the most probable one
-  after a per-label decision offset tuned for macro-F1.
+  (``configs/textcat.cfg``, the sentence's words) and a small feed-forward network
+  (:class:`MLPHead`) over the context features (embeddings of the sentence, the
+  question it answers and the previous sentence, rule evidence, position) vote in log
+  space with a tuned weight. A calibrator (temperature + per-label bias, fitted on
+  held-out interviews) turns the vote into probabilities that mean what they say; the
+  label is the most probable one after a per-label decision offset tuned for macro-F1.
 
 Everything numeric is stored as plain arrays (``heads.npz``) and JSON (``meta.json``):
 no pickle is loaded from ``models/``.
@@ -113,11 +113,125 @@ class LinearHead:
         )
 
 
+def _gelu(z: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
+
+
+@dataclass
+class MLPHead:
+    """A few small feed-forward networks (one hidden layer) on standardised features.
+
+    Why not the linear model: a force is often a *combination* of cues (a plain fact
+    about the old way + a question about what went wrong = push; the same fact after
+    "qu'est-ce qui vous a plu ?" = none), which a linear model over the concatenated
+    embeddings cannot express. Cross-validated over training domains, one hidden layer
+    took force macro-F1 from 0.626 to 0.658 and job type from 0.565 to 0.585 (alone,
+    before the vote). Strong dropout (on the inputs too) and averaging ``members``
+    networks trained from different seeds keep it from learning the team's phrasing.
+
+    Trained with PyTorch (already there for sentence-transformers); stored as plain
+    arrays and run with NumPy, so loading the tagger needs no torch and no pickle.
+    """
+
+    labels: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    w1: np.ndarray  # (members, d, hidden)
+    b1: np.ndarray  # (members, hidden)
+    w2: np.ndarray  # (members, hidden, n_labels)
+    b2: np.ndarray  # (members, n_labels)
+
+    @classmethod
+    def fit(
+        cls,
+        x: np.ndarray,
+        y: list[str],
+        labels: tuple[str, ...],
+        *,
+        hidden: int = 256,
+        epochs: int = 10,
+        dropout: float = 0.5,
+        input_dropout: float = 0.2,
+        weight_decay: float = 0.01,
+        members: int = 3,
+        seed: int = 42,
+    ) -> MLPHead:
+        import torch
+
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale < 1e-8] = 1.0
+        present = [lab for lab in labels if lab in set(y)]
+        n = len(present)
+        xt = torch.tensor((x - mean) / scale, dtype=torch.float32)
+        yt = torch.tensor([present.index(v) for v in y])
+        counts = np.bincount(yt.numpy(), minlength=n).astype(float)
+        weight = torch.tensor(counts.sum() / (n * counts), dtype=torch.float32)  # balanced
+        w1, b1, w2, b2 = [], [], [], []
+        threads = torch.get_num_threads()
+        torch.set_num_threads(min(threads, 2))
+        try:
+            for member in range(members):
+                torch.manual_seed(seed + member)
+                net = torch.nn.Sequential(
+                    torch.nn.Dropout(input_dropout),
+                    torch.nn.Linear(x.shape[1], hidden),
+                    torch.nn.GELU(),
+                    torch.nn.Dropout(dropout),
+                    torch.nn.Linear(hidden, n),
+                )
+                opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=weight_decay)
+                loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+                gen = torch.Generator().manual_seed(seed + member)
+                net.train()
+                for _ in range(epochs):
+                    order = torch.randperm(len(yt), generator=gen)
+                    for i in range(0, len(yt), 128):
+                        batch = order[i : i + 128]
+                        opt.zero_grad()
+                        loss_fn(net(xt[batch]), yt[batch]).backward()
+                        opt.step()
+                first, last = net[1], net[4]
+                w1.append(first.weight.detach().numpy().T.astype(np.float64))
+                b1.append(first.bias.detach().numpy().astype(np.float64))
+                # labels never seen in training get a very low constant logit
+                w_out = np.zeros((hidden, len(labels)))
+                b_out = np.full(len(labels), -30.0)
+                for i, lab in enumerate(present):
+                    w_out[:, labels.index(lab)] = last.weight.detach().numpy()[i]
+                    b_out[labels.index(lab)] = last.bias.detach().numpy()[i]
+                w2.append(w_out)
+                b2.append(b_out)
+        finally:
+            torch.set_num_threads(threads)
+        return cls(tuple(labels), mean, scale, *(np.stack(a) for a in (w1, b1, w2, b2)))
+
+    def log_proba(self, x: np.ndarray) -> np.ndarray:
+        z = (x - self.mean) / self.scale
+        members = [
+            log_softmax(_gelu(z @ self.w1[m] + self.b1[m]) @ self.w2[m] + self.b2[m])
+            for m in range(len(self.w1))
+        ]
+        return log_softmax(np.mean(members, axis=0))
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        keys = ("mean", "scale", "w1", "b1", "w2", "b2")
+        return {f"{prefix}.{k}": getattr(self, k) for k in keys}
+
+    @classmethod
+    def from_arrays(cls, arrays, prefix: str, labels: tuple[str, ...]) -> MLPHead:
+        return cls(
+            labels, *(arrays[f"{prefix}.{k}"] for k in ("mean", "scale", "w1", "b1", "w2", "b2"))
+        )
+
+
 @dataclass
 class Calibration:
     """How the two voters are mixed and turned into calibrated probabilities and labels.
 
-    ``log p = log_softmax((alpha * log p_textcat + (1 - alpha) * log p_linear) / T + bias)``;
+    ``log p = log_softmax((alpha * log p_textcat + (1 - alpha) * log p_context) / T + bias)``;
     the label is ``argmax(log p + offset)`` (offsets tuned for macro-F1; the reported
     score stays the calibrated probability of that label).
     """
@@ -127,8 +241,8 @@ class Calibration:
     bias: list[float] = field(default_factory=list)
     offset: list[float] = field(default_factory=list)
 
-    def log_proba(self, lp_textcat: np.ndarray, lp_linear: np.ndarray) -> np.ndarray:
-        z = self.alpha * lp_textcat + (1 - self.alpha) * lp_linear
+    def log_proba(self, lp_textcat: np.ndarray, lp_context: np.ndarray) -> np.ndarray:
+        z = self.alpha * lp_textcat + (1 - self.alpha) * lp_context
         bias = np.asarray(self.bias) if self.bias else 0.0
         return log_softmax(z / self.temperature + bias)
 
@@ -169,12 +283,12 @@ class TextcatScorer:
 @dataclass
 class TagHead:
     textcat: TextcatScorer
-    linear: LinearHead
+    context: MLPHead
     calibration: Calibration
 
     def predict(self, texts: list[str], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(label indices, calibrated probabilities)`` for ``len(texts)`` sentences."""
-        lp = self.calibration.log_proba(self.textcat.log_proba(texts), self.linear.log_proba(x))
+        lp = self.calibration.log_proba(self.textcat.log_proba(texts), self.context.log_proba(x))
         return self.calibration.decide(lp), np.exp(lp)
 
 
@@ -199,7 +313,7 @@ class TrainedTagger:
         self.heads = {
             tag: TagHead(
                 TextcatScorer(self.model_dir / f"{tag}_textcat", labels),
-                LinearHead.from_arrays(arrays, tag, labels),
+                MLPHead.from_arrays(arrays, tag, labels),
                 Calibration(**self.meta[tag]["calibration"]),
             )
             for tag, labels in TAGS.items()
