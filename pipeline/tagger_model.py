@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pipeline.errors import ModelError
 
-MODEL_FORMAT = "jtbd-tagger/5"  # 2: textcats read the question; 3: phase reads the turn;
-# 4: the statement ranker reads every job type; 5: forces and job types use MLPHead
+MODEL_FORMAT = "jtbd-tagger/6"  # 2: textcats read the question; 3: phase reads the turn;
+# 4: the statement ranker reads every job type; 5: forces and job types use MLPHead;
+# 6: and read the sentence's mean word vector
 
 
 def read_meta(model_dir: Path) -> dict:

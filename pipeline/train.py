@@ -55,7 +55,8 @@ from pipeline.tagging.trained import (
 TEXTCAT_CONFIG = REPO_ROOT / "configs" / "textcat.cfg"
 # The force and job-type networks (MLPHead.fit), chosen by cross-validation over the
 # training domains: 256 hidden units, 10 epochs, dropout 0.5 (0.2 on the inputs),
-# 3 members. 512 units for 6 epochs scored lower (force 0.643 vs 0.658).
+# 3 members (5 scored force 0.660 vs 0.655 for 2/3 more training time). 512 units for
+# 6 epochs scored lower.
 MLP_SETTINGS = {"hidden": 256, "epochs": 10, "dropout": 0.5, "input_dropout": 0.2,
                 "weight_decay": 0.01, "members": 3}
 
@@ -69,6 +70,7 @@ class Prepared:
     sentences: list[Sentence]
     x: np.ndarray
     x_phase: np.ndarray  # x plus the phase model's context (features.phase_features)
+    x_tags: np.ndarray  # x plus the word vectors read for forces and job types (tag_features)
     phase: list[str]
     force: list[str | None]  # None: interviewer, or no gold for this tag
     job_type: list[str | None]
@@ -100,17 +102,18 @@ def gold_sentences(interview: GoldInterview) -> list[Sentence]:
 def _prepared(interview_id: str, domain: str, sents: list[Sentence], gold: list[dict],
               nlp, rules, embedder) -> Prepared:
     """Features of one interview and its labels (``gold[i]``: tag -> label, or absent)."""
-    from pipeline.tagging.features import interview_features, phase_features
+    from pipeline.tagging.features import interview_features, phase_features, tag_features
 
     docs = list(nlp.pipe([s.text for s in sents], batch_size=64))
     x = interview_features(sents, docs, rules, embedder)
     x_phase = phase_features(x, sents)
+    x_tags = tag_features(x, docs)
     labels: dict[str, list] = {"phase": [], "force": [], "job_type": []}
     for s, g in zip(sents, gold, strict=True):
         labels["phase"].append(g.get("phase"))
         for tag in TAGS:  # forces and job types are the interviewee's only
             labels[tag].append(g.get(tag) if s.role == INTERVIEWEE else None)
-    return Prepared(interview_id, domain, sents, x, x_phase, **labels)
+    return Prepared(interview_id, domain, sents, x, x_phase, x_tags, **labels)
 
 
 def prepare(
@@ -157,7 +160,7 @@ def _rows(items: list[Prepared], tag: str):
         questions = answered_questions(p.sentences)
         for t, y in enumerate(getattr(p, tag)):
             if y is not None:
-                xs.append(p.x_phase[t] if tag == "phase" else p.x[t])
+                xs.append(p.x_phase[t] if tag == "phase" else p.x_tags[t])
                 ys.append(y)
                 texts.append(textcat_text(p.sentences[t].text, questions[t]))
     return (np.vstack(xs) if xs else np.zeros((0, 0))), ys, texts
@@ -208,8 +211,13 @@ def train_textcat(
         level = spacy_log.level
         if quiet:  # spaCy's training table is noise in `make train`'s output
             spacy_log.setLevel(logging.WARNING)
+        from threadpoolctl import threadpool_limits
+
         try:
-            with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+            # one BLAS thread: the classifiers of the two tags train side by side, one
+            # per core, and more threads than cores only make them wait on each other
+            with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext(), \
+                    threadpool_limits(1):
                 spacy_train(TEXTCAT_CONFIG, tmp / "out", overrides=overrides, use_gpu=-1)
         finally:
             spacy_log.setLevel(level)
@@ -351,14 +359,14 @@ def split_calibration(items: list[Prepared], share: float = 0.2) -> tuple[list, 
     return fit, calib
 
 
-def _fit_context(items: list[Prepared], c_phase: float | None, mlp: dict):
+def _fit_context(items: list[Prepared], c_phase: float | None, mlp: dict, threads: int = 2):
     """The context models: the phase's linear one (only when ``c_phase`` is given) and
     the force and job-type networks (``mlp``: :meth:`MLPHead.fit` settings)."""
     phase_head, log_prior = fit_phase_head(items, c_phase) if c_phase else (None, None)
     heads = {}
     for tag, labels in TAGS.items():
         x, y, _ = _rows(items, tag)
-        heads[tag] = MLPHead.fit(x, y, labels, **mlp)
+        heads[tag] = MLPHead.fit(x, y, labels, **mlp, threads=threads)
     return phase_head, log_prior, heads
 
 
@@ -367,6 +375,8 @@ def _fit_textcats(items: list[Prepared], work: Path, max_epochs: int | None, log
 
     spaCy trains a classifier on one core; with two tags and two cores, running them
     at once halves the longest step of ``make train``. One core: one after the other.
+    (Running the rest of the recipe meanwhile was tried: with more busy threads than
+    cores, every step slowed down and ``make train`` took a minute more.)
     """
     import os
     from concurrent.futures import ProcessPoolExecutor
@@ -505,16 +515,27 @@ def train_tagger(
     held_out: dict = {}
     with tempfile.TemporaryDirectory(prefix="jtbd-train-") as tmp:
         work = Path(tmp)
-        t0 = time.perf_counter()
-        _, _, heads = _fit_context(fit + extra, None, mlp)
-        log(f"  force and job-type networks: {time.perf_counter() - t0:.0f} s")
         # The text classifiers are trained once, on the non-held-out part: the vote weight
         # and calibration tuned below are only valid for the classifier they were tuned on.
         textcats = _fit_textcats(fit + extra, work, max_epochs, log)
         t0 = time.perf_counter()
+        _, _, heads = _fit_context(fit + extra, None, mlp)
+        log(f"  force and job-type networks: {time.perf_counter() - t0:.0f} s")
+        t0 = time.perf_counter()
         acc, c_best, prior, scale = tune_phase_cv(items, c_phase)
         held_out["phase_accuracy_cv"] = round(float(acc), 4)
         log(f"  phase model, cross-validated over domains: {time.perf_counter() - t0:.0f} s")
+        t0 = time.perf_counter()
+        jobs = load_jobs(annotations)
+        ranker, figures = fit_statement_ranker(
+            interviews, {p.interview_id for p in calib}, nlp, embedder, jobs
+        )
+        held_out.update(figures)
+        log(f"  job-statement ranker: {time.perf_counter() - t0:.0f} s")
+        # the context models (a minute to fit) are refitted on every interview
+        t0 = time.perf_counter()
+        phase_head, log_prior, final_heads = _fit_context(items + extra, c_best, mlp)
+        log(f"  context models on every interview: {time.perf_counter() - t0:.0f} s")
         calibrations = {}
         for tag, labels in TAGS.items():
             x, y, texts = _rows(calib, tag)
@@ -526,17 +547,8 @@ def train_tagger(
             pred = cal.decide(cal.log_proba(lp_tc, lp_ctx))
             held_out[f"{tag}_macro_f1"] = round(macro_f1(gold, pred, len(labels)), 4)
             held_out[f"{tag}_alpha"] = cal.alpha
-        t0 = time.perf_counter()
-        jobs = load_jobs(annotations)
-        ranker, figures = fit_statement_ranker(
-            interviews, {p.interview_id for p in calib}, nlp, embedder, jobs
-        )
-        held_out.update(figures)
-        log(f"  job-statement ranker: {time.perf_counter() - t0:.0f} s")
         log(f"held-out domains: {held_out}")
-
-        # the context models (seconds to a minute to fit) are refitted on every interview
-        phase_head, log_prior, heads = _fit_context(items + extra, c_best, mlp)
+        heads = final_heads
         tmp_model = model_dir.with_name(model_dir.name + ".tmp")
         if tmp_model.exists():
             shutil.rmtree(tmp_model)

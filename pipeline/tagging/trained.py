@@ -9,10 +9,11 @@ Three decisions per interview, each from the whole interview, not the sentence a
 - **force** and **job type** of interviewee sentences: a spaCy text classifier
   (``configs/textcat.cfg``, the sentence's words) and a small feed-forward network
   (:class:`MLPHead`) over the context features (embeddings of the sentence, the
-  question it answers and the previous sentence, rule evidence, position) vote in log
-  space with a tuned weight. A calibrator (temperature + per-label bias, fitted on
-  held-out interviews) turns the vote into probabilities that mean what they say; the
-  label is the most probable one after a per-label decision offset tuned for macro-F1.
+  question it answers and the previous sentence, its mean word vector, rule evidence,
+  position) vote in log space with a tuned weight. A calibrator (temperature +
+  per-label bias, fitted on held-out interviews) turns the vote into probabilities that
+  mean what they say; the label is the most probable one after a per-label decision
+  offset tuned for macro-F1.
 
 Everything numeric is stored as plain arrays (``heads.npz``) and JSON (``meta.json``):
 no pickle is loaded from ``models/``.
@@ -157,7 +158,10 @@ class MLPHead:
         weight_decay: float = 0.01,
         members: int = 3,
         seed: int = 42,
+        threads: int = 2,
     ) -> MLPHead:
+        """Fit ``members`` networks; ``threads``: PyTorch's CPU threads (1 when other
+        processes already use the cores: its threads spin-wait and slow everyone)."""
         import torch
 
         mean = x.mean(axis=0)
@@ -170,8 +174,8 @@ class MLPHead:
         counts = np.bincount(yt.numpy(), minlength=n).astype(float)
         weight = torch.tensor(counts.sum() / (n * counts), dtype=torch.float32)  # balanced
         w1, b1, w2, b2 = [], [], [], []
-        threads = torch.get_num_threads()
-        torch.set_num_threads(min(threads, 2))
+        previous = torch.get_num_threads()
+        torch.set_num_threads(max(1, min(previous, threads)))
         try:
             for member in range(members):
                 torch.manual_seed(seed + member)
@@ -205,7 +209,7 @@ class MLPHead:
                 w2.append(w_out)
                 b2.append(b_out)
         finally:
-            torch.set_num_threads(threads)
+            torch.set_num_threads(previous)
         return cls(tuple(labels), mean, scale, *(np.stack(a) for a in (w1, b1, w2, b2)))
 
     def log_proba(self, x: np.ndarray) -> np.ndarray:
@@ -331,7 +335,7 @@ class TrainedTagger:
             raise ValueError(f"{len(sentences)} sentences but {len(docs)} docs")
         if not sentences:
             return sentences
-        from pipeline.tagging.features import phase_features
+        from pipeline.tagging.features import phase_features, tag_features
 
         x = self.features(sentences, docs)
         labels, post = self.phase.posterior(phase_features(x, sentences))
@@ -346,8 +350,9 @@ class TrainedTagger:
 
             questions = answered_questions(sentences)
             texts = [textcat_text(sentences[t].text, questions[t]) for t in rows]
+            x_tags = tag_features(x[rows], [docs[t] for t in rows])
             for tag, head in self.heads.items():
-                idx, proba = head.predict(texts, x[rows])
+                idx, proba = head.predict(texts, x_tags)
                 for k, t in enumerate(rows):
                     label = TAGS[tag][int(idx[k])]
                     setattr(sentences[t], tag, label)
