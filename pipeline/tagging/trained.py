@@ -48,6 +48,15 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
+def _standardisation(x: np.ndarray, y: list[str], labels: tuple[str, ...]):
+    """``(mean, scale, labels present in y)``: the heads learn on standardised features,
+    and a label absent from training gets a constant, very low logit."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-8] = 1.0
+    return mean, scale, [lab for lab in labels if lab in set(y)]
+
+
 @dataclass
 class LinearHead:
     """Multinomial logistic regression on standardised features (weights as arrays)."""
@@ -71,10 +80,7 @@ class LinearHead:
     ) -> LinearHead:
         from sklearn.linear_model import LogisticRegression
 
-        mean = x.mean(axis=0)
-        scale = x.std(axis=0)
-        scale[scale < 1e-8] = 1.0
-        present = [lab for lab in labels if lab in set(y)]
+        mean, scale, present = _standardisation(x, y, labels)
         model = LogisticRegression(
             C=c, max_iter=600, class_weight="balanced" if balanced else None, random_state=seed
         )
@@ -164,10 +170,7 @@ class MLPHead:
         processes already use the cores: its threads spin-wait and slow everyone)."""
         import torch
 
-        mean = x.mean(axis=0)
-        scale = x.std(axis=0)
-        scale[scale < 1e-8] = 1.0
-        present = [lab for lab in labels if lab in set(y)]
+        mean, scale, present = _standardisation(x, y, labels)
         n = len(present)
         xt = torch.tensor((x - mean) / scale, dtype=torch.float32)
         yt = torch.tensor([present.index(v) for v in y])
