@@ -187,8 +187,8 @@ def train_textcat(
     order = np.random.default_rng(seed).permutation(len(texts))
     # The classifier kept is spaCy's last one (``model-last``), never the best on the
     # dev corpus, and early stopping is off (configs/textcat.cfg): the dev corpus only
-    # feeds spaCy's progress log. So every sentence is trained on, and a
-    # tenth of them is also logged as "dev" (before, that tenth was left out of training).
+    # feeds spaCy's progress log. So every sentence is trained on, and a tenth of them
+    # is also logged as "dev" (before, that tenth was left out of training).
     n_dev = max(1, len(texts) // 10)
     with tempfile.TemporaryDirectory(prefix=f"jtbd-{tag}-") as tmp:
         tmp = Path(tmp)
@@ -214,8 +214,8 @@ def train_textcat(
         from threadpoolctl import threadpool_limits
 
         try:
-            # one BLAS thread: the classifiers of the two tags train side by side, one
-            # per core, and more threads than cores only make them wait on each other
+            # one BLAS thread per worker: the two tags' classifiers train side by side,
+            # one per core (measured as fast as without the limit: 156-175 s)
             with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext(), \
                     threadpool_limits(1):
                 spacy_train(TEXTCAT_CONFIG, tmp / "out", overrides=overrides, use_gpu=-1)
@@ -359,14 +359,14 @@ def split_calibration(items: list[Prepared], share: float = 0.2) -> tuple[list, 
     return fit, calib
 
 
-def _fit_context(items: list[Prepared], c_phase: float | None, mlp: dict, threads: int = 2):
+def _fit_context(items: list[Prepared], c_phase: float | None, mlp: dict):
     """The context models: the phase's linear one (only when ``c_phase`` is given) and
     the force and job-type networks (``mlp``: :meth:`MLPHead.fit` settings)."""
     phase_head, log_prior = fit_phase_head(items, c_phase) if c_phase else (None, None)
     heads = {}
     for tag, labels in TAGS.items():
         x, y, _ = _rows(items, tag)
-        heads[tag] = MLPHead.fit(x, y, labels, **mlp, threads=threads)
+        heads[tag] = MLPHead.fit(x, y, labels, **mlp)
     return phase_head, log_prior, heads
 
 
@@ -525,17 +525,6 @@ def train_tagger(
         acc, c_best, prior, scale = tune_phase_cv(items, c_phase)
         held_out["phase_accuracy_cv"] = round(float(acc), 4)
         log(f"  phase model, cross-validated over domains: {time.perf_counter() - t0:.0f} s")
-        t0 = time.perf_counter()
-        jobs = load_jobs(annotations)
-        ranker, figures = fit_statement_ranker(
-            interviews, {p.interview_id for p in calib}, nlp, embedder, jobs
-        )
-        held_out.update(figures)
-        log(f"  job-statement ranker: {time.perf_counter() - t0:.0f} s")
-        # the context models (a minute to fit) are refitted on every interview
-        t0 = time.perf_counter()
-        phase_head, log_prior, final_heads = _fit_context(items + extra, c_best, mlp)
-        log(f"  context models on every interview: {time.perf_counter() - t0:.0f} s")
         calibrations = {}
         for tag, labels in TAGS.items():
             x, y, texts = _rows(calib, tag)
@@ -547,8 +536,19 @@ def train_tagger(
             pred = cal.decide(cal.log_proba(lp_tc, lp_ctx))
             held_out[f"{tag}_macro_f1"] = round(macro_f1(gold, pred, len(labels)), 4)
             held_out[f"{tag}_alpha"] = cal.alpha
+        t0 = time.perf_counter()
+        jobs = load_jobs(annotations)
+        ranker, figures = fit_statement_ranker(
+            interviews, {p.interview_id for p in calib}, nlp, embedder, jobs
+        )
+        held_out.update(figures)
+        log(f"  job-statement ranker: {time.perf_counter() - t0:.0f} s")
         log(f"held-out domains: {held_out}")
-        heads = final_heads
+
+        # the context models (a minute to fit) are refitted on every interview
+        t0 = time.perf_counter()
+        phase_head, log_prior, heads = _fit_context(items + extra, c_best, mlp)
+        log(f"  context models on every interview: {time.perf_counter() - t0:.0f} s")
         tmp_model = model_dir.with_name(model_dir.name + ".tmp")
         if tmp_model.exists():
             shutil.rmtree(tmp_model)

@@ -164,10 +164,7 @@ class MLPHead:
         weight_decay: float = 0.01,
         members: int = 3,
         seed: int = 42,
-        threads: int = 2,
     ) -> MLPHead:
-        """Fit ``members`` networks; ``threads``: PyTorch's CPU threads (1 when other
-        processes already use the cores: its threads spin-wait and slow everyone)."""
         import torch
 
         mean, scale, present = _standardisation(x, y, labels)
@@ -177,42 +174,37 @@ class MLPHead:
         counts = np.bincount(yt.numpy(), minlength=n).astype(float)
         weight = torch.tensor(counts.sum() / (n * counts), dtype=torch.float32)  # balanced
         w1, b1, w2, b2 = [], [], [], []
-        previous = torch.get_num_threads()
-        torch.set_num_threads(max(1, min(previous, threads)))
-        try:
-            for member in range(members):
-                torch.manual_seed(seed + member)
-                net = torch.nn.Sequential(
-                    torch.nn.Dropout(input_dropout),
-                    torch.nn.Linear(x.shape[1], hidden),
-                    torch.nn.GELU(),
-                    torch.nn.Dropout(dropout),
-                    torch.nn.Linear(hidden, n),
-                )
-                opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=weight_decay)
-                loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
-                gen = torch.Generator().manual_seed(seed + member)
-                net.train()
-                for _ in range(epochs):
-                    order = torch.randperm(len(yt), generator=gen)
-                    for i in range(0, len(yt), 128):
-                        batch = order[i : i + 128]
-                        opt.zero_grad()
-                        loss_fn(net(xt[batch]), yt[batch]).backward()
-                        opt.step()
-                first, last = net[1], net[4]
-                w1.append(first.weight.detach().numpy().T.astype(np.float64))
-                b1.append(first.bias.detach().numpy().astype(np.float64))
-                # labels never seen in training get a very low constant logit
-                w_out = np.zeros((hidden, len(labels)))
-                b_out = np.full(len(labels), -30.0)
-                for i, lab in enumerate(present):
-                    w_out[:, labels.index(lab)] = last.weight.detach().numpy()[i]
-                    b_out[labels.index(lab)] = last.bias.detach().numpy()[i]
-                w2.append(w_out)
-                b2.append(b_out)
-        finally:
-            torch.set_num_threads(previous)
+        for member in range(members):
+            torch.manual_seed(seed + member)
+            net = torch.nn.Sequential(
+                torch.nn.Dropout(input_dropout),
+                torch.nn.Linear(x.shape[1], hidden),
+                torch.nn.GELU(),
+                torch.nn.Dropout(dropout),
+                torch.nn.Linear(hidden, n),
+            )
+            opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=weight_decay)
+            loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+            gen = torch.Generator().manual_seed(seed + member)
+            net.train()
+            for _ in range(epochs):
+                order = torch.randperm(len(yt), generator=gen)
+                for i in range(0, len(yt), 128):
+                    batch = order[i : i + 128]
+                    opt.zero_grad()
+                    loss_fn(net(xt[batch]), yt[batch]).backward()
+                    opt.step()
+            first, last = net[1], net[4]
+            w1.append(first.weight.detach().numpy().T.astype(np.float64))
+            b1.append(first.bias.detach().numpy().astype(np.float64))
+            # labels never seen in training get a very low constant logit
+            w_out = np.zeros((hidden, len(labels)))
+            b_out = np.full(len(labels), -30.0)
+            for i, lab in enumerate(present):
+                w_out[:, labels.index(lab)] = last.weight.detach().numpy()[i]
+                b_out[labels.index(lab)] = last.bias.detach().numpy()[i]
+            w2.append(w_out)
+            b2.append(b_out)
         return cls(tuple(labels), mean, scale, *(np.stack(a) for a in (w1, b1, w2, b2)))
 
     def log_proba(self, x: np.ndarray) -> np.ndarray:
