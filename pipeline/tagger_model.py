@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pipeline.errors import ModelError
 
-MODEL_FORMAT = "jtbd-tagger/6"  # 2: textcats read the question; 3: phase reads the turn;
+MODEL_FORMAT = "jtbd-tagger/7"  # 2: textcats read the question; 3: phase reads the turn;
 # 4: the statement ranker reads every job type; 5: forces and job types use MLPHead;
-# 6: and read the sentence's mean word vector
+# 6: and read the sentence's mean word vector; 7: ContextNet reads the interview around
 
 
 def read_meta(model_dir: Path) -> dict:

@@ -368,30 +368,86 @@ def test_tag_features_append_each_sentence_word_vector():
     assert tag_features(np.zeros((0, 3)), []).shape == (0, 3)
 
 
-def test_mlp_head_learns_an_interaction_and_survives_its_arrays():
+def test_context_net_learns_an_interaction_and_survives_its_arrays():
     """The force network must learn what a linear model cannot (a label set by two cues
     together), give unseen labels no chance, and read back identically from arrays."""
     import numpy as np
 
-    from pipeline.tagging.trained import LinearHead, MLPHead
+    from pipeline.tagging.trained import ContextNet, LinearHead
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 6))
     # "push" when the two cues agree in sign (XOR-like), "none" otherwise; "pull" never
     y = ["push" if a * b > 0 else "none" for a, b in x[:, :2]]
     labels = ("push", "pull", "none")
-    mlp = MLPHead.fit(x, y, labels, hidden=64, epochs=150, dropout=0.0, input_dropout=0.0,
-                      members=2)
+    # 2 "interviews" of 300 sentences; no convolution: the sentence alone decides
+    net = ContextNet.fit(list(x.reshape(2, 300, 6)), [y[:300], y[300:]],
+                         labels, hidden=64, layers=0, epochs=150, dropout=0.0,
+                         input_dropout=0.0, members=2)
     lin = LinearHead.fit(x, y, labels, c=1.0)
     test = rng.normal(size=(300, 6))
     gold = np.array([0 if a * b > 0 else 2 for a, b in test[:, :2]])
-    lp = mlp.log_proba(test)
+    lp = net.log_proba(test)
     assert np.allclose(np.exp(lp).sum(axis=1), 1.0)
     assert (lp.argmax(axis=1) == gold).mean() > 0.85
     assert (lin.log_proba(test).argmax(axis=1) == gold).mean() < 0.7
     assert np.exp(lp[:, 1]).max() < 1e-6  # "pull" never seen in training
-    back = MLPHead.from_arrays(mlp.arrays("force"), "force", labels)
+    back = ContextNet.from_arrays(net.arrays("force"), "force", labels)
     assert np.allclose(back.log_proba(test), lp)
+
+
+def test_context_net_reads_the_sentences_around():
+    """A label given by a sentence three places before (a force told as a plain fact,
+    known from the question asked earlier) is learnt through the convolutions, scored on
+    labelled sentences only, and the NumPy forward pass matches PyTorch's."""
+    import numpy as np
+    import torch
+
+    from pipeline.tagging.trained import ContextNet, _TorchContextNet
+
+    rng = np.random.default_rng(1)
+    labels = ("push", "none")
+
+    def interview(n=120):
+        x = rng.normal(size=(n, 4))
+        cue = np.r_[np.zeros(3), x[:-3, 0]]  # the sentence three places before
+        # every other sentence is the interviewer's: no label, read as context only
+        y = [None if t % 2 else ("push" if cue[t] > 0 else "none") for t in range(n)]
+        return x, y
+
+    train = [interview() for _ in range(12)]
+    kw = dict(hidden=32, conv=16, kernel=5, epochs=60, dropout=0.0, input_dropout=0.0,
+              members=1)
+    xs, ys = [x for x, _ in train], [y for _, y in train]
+    flat = ContextNet.fit(xs, ys, labels, layers=0, **kw)
+    conv = ContextNet.fit(xs, ys, labels, layers=2, **kw)
+    test = [interview() for _ in range(4)]
+
+    def accuracy(model):
+        hits = [
+            (model.log_proba(x)[t].argmax() == labels.index(y[t]))
+            for x, y in test for t in range(len(y)) if y[t] is not None
+        ]
+        return float(np.mean(hits))
+
+    assert accuracy(conv) > 0.85
+    assert accuracy(flat) < 0.65
+    # the NumPy forward pass is the PyTorch network's (here: weights copied back in)
+    torch.manual_seed(0)
+    twin = _TorchContextNet(4, 2, 32, 16, 5, [1, 2], 0.0, 0.0).eval()
+    with torch.no_grad():
+        twin.first.weight.copy_(torch.tensor(conv.w1[0].T))
+        twin.first.bias.copy_(torch.tensor(conv.b1[0]))
+        for k in range(2):
+            twin.convs[k].weight.copy_(torch.tensor(conv.conv_w[k][0]))
+            twin.convs[k].bias.copy_(torch.tensor(conv.conv_b[k][0]))
+        twin.out.weight.copy_(torch.tensor(conv.w2[0].T))
+        twin.out.bias.copy_(torch.tensor(conv.b2[0]))
+        x = test[0][0]
+        z = torch.tensor((x - conv.mean) / conv.scale, dtype=torch.float32)
+        expected = torch.log_softmax(twin(z), dim=-1).numpy()
+    assert np.allclose(conv.log_proba(x), expected, atol=1e-4)
+
 
 def test_agreement_scores_a_second_annotator(tmp_path):
     from pipeline.annotations import agreement

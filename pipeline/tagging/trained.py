@@ -7,13 +7,13 @@ Three decisions per interview, each from the whole interview, not the sentence a
   emission of the story-cursor HMM of :mod:`.sequence` (transition and flash-back
   priors tuned on held-out interviews), and forward-backward gives the posterior.
 - **force** and **job type** of interviewee sentences: a spaCy text classifier
-  (``configs/textcat.cfg``, the sentence's words) and a small feed-forward network
-  (:class:`MLPHead`) over the context features (embeddings of the sentence, the
+  (``configs/textcat.cfg``, the sentence's words) and a small network
+  (:class:`ContextNet`) over the context features (embeddings of the sentence, the
   question it answers and the previous sentence, its mean word vector, rule evidence,
-  position) vote in log space with a tuned weight. A calibrator (temperature +
-  per-label bias, fitted on held-out interviews) turns the vote into probabilities that
-  mean what they say; the label is the most probable one after a per-label decision
-  offset tuned for macro-F1.
+  position; for forces, those of the stretch of interview around it too) vote in log
+  space with a tuned weight. A calibrator (temperature + per-label bias, fitted on
+  held-out interviews) turns the vote into probabilities that mean what they say; the
+  label is the most probable one after a per-label decision offset tuned for macro-F1.
 
 Everything numeric is stored as plain arrays (``heads.npz``) and JSON (``meta.json``):
 no pickle is loaded from ``models/``.
@@ -126,19 +126,42 @@ def _gelu(z: np.ndarray) -> np.ndarray:
     return 0.5 * z * (1.0 + erf(z / np.sqrt(2.0)))
 
 
+def _conv1d(c: np.ndarray, w: np.ndarray, b: np.ndarray, dilation: int) -> np.ndarray:
+    """``torch.nn.Conv1d`` over time with zero padding ("same" length): ``c`` is
+    ``(T, c_in)``, ``w`` is ``(c_out, c_in, k)``."""
+    k = w.shape[2]
+    pad = dilation * (k // 2)
+    padded = np.zeros((c.shape[0] + 2 * pad, c.shape[1]))
+    padded[pad : pad + c.shape[0]] = c
+    out = np.zeros((c.shape[0], w.shape[0])) + b
+    for j in range(k):
+        out += padded[j * dilation : j * dilation + c.shape[0]] @ w[:, :, j].T
+    return out
+
+
 @dataclass
-class MLPHead:
-    """A few small feed-forward networks (one hidden layer) on standardised features.
+class ContextNet:
+    """Small networks that read each sentence with the stretch of interview around it.
 
-    Why not the linear model: a force is often a *combination* of cues (a plain fact
-    about the old way + a question about what went wrong = push; the same fact after
-    "qu'est-ce qui vous a plu ?" = none), which a linear model over the concatenated
-    embeddings cannot express. Cross-validated over training domains, one hidden layer
-    took force macro-F1 from 0.626 to 0.658 and job type from 0.565 to 0.585 (alone,
-    before the vote). Strong dropout (on the inputs too) and averaging ``members``
-    networks trained from different seeds keep it from learning the team's phrasing.
+    Each sentence's features (:mod:`.features`) go through one hidden layer, as in a
+    plain feed-forward network; dilated convolutions over time then read the hidden
+    layers of the sentences around it (kernel 5, dilations 1, 2, 4: fourteen sentences
+    each side, interviewer's included), and the output layer reads both.
 
-    Trained with PyTorch (already there for sentence-transformers); stored as plain
+    Why a hidden layer: a force is often a *combination* of cues (a plain fact + a
+    question about what went wrong = push; the same fact after "qu'est-ce qui vous a
+    plu ?" = none), which a linear model over the concatenated features cannot express.
+    Why the convolutions: a force belongs to a stretch of the story ("Train, hôtel,
+    taxi, tout sur une timeline" is a pull inside the customer's account of the new
+    app, a plain fact elsewhere). Cross-validated over training domains (force
+    macro-F1, network alone): linear 0.626, hidden layer 0.676, with the convolutions
+    0.707; dev 0.634 to 0.675. ``layers=0`` gives the plain one-hidden-layer network,
+    which job types use (see ``pipeline.train.NET_SETTINGS``).
+
+    Strong dropout (on the inputs too) and averaging ``members`` networks trained from
+    different seeds keep it from learning the team's phrasing. Trained with PyTorch
+    (already there for sentence-transformers), one interview a step (without
+    convolutions, shuffled batches of 128 sentences); stored as plain
     arrays and run with NumPy, so loading the tagger needs no torch and no pickle.
     """
 
@@ -147,83 +170,165 @@ class MLPHead:
     scale: np.ndarray
     w1: np.ndarray  # (members, d, hidden)
     b1: np.ndarray  # (members, hidden)
-    w2: np.ndarray  # (members, hidden, n_labels)
+    conv_w: list[np.ndarray]  # per layer: (members, c_out, c_in, kernel)
+    conv_b: list[np.ndarray]  # per layer: (members, c_out)
+    dilations: np.ndarray  # per layer
+    w2: np.ndarray  # (members, hidden + c_out, n_labels)
     b2: np.ndarray  # (members, n_labels)
 
     @classmethod
     def fit(
         cls,
-        x: np.ndarray,
-        y: list[str],
+        xs: list[np.ndarray],
+        ys: list[list[str | None]],
         labels: tuple[str, ...],
         *,
         hidden: int = 256,
+        conv: int = 64,
+        kernel: int = 5,
+        layers: int = 3,
         epochs: int = 10,
         dropout: float = 0.5,
         input_dropout: float = 0.2,
         weight_decay: float = 0.01,
         members: int = 3,
         seed: int = 42,
-    ) -> MLPHead:
+    ) -> ContextNet:
+        """``xs``: one ``(T, d)`` feature matrix per interview, its sentences in order;
+        ``ys``: their labels, ``None`` where a sentence has none (the interviewer's):
+        those sentences are read as context and never scored."""
         import torch
 
-        mean, scale, present = _standardisation(x, y, labels)
+        flat = [v for y in ys for v in y if v is not None]
+        labelled = np.vstack([x[[t for t, v in enumerate(y) if v is not None]]
+                              for x, y in zip(xs, ys, strict=True)])
+        mean, scale, present = _standardisation(labelled, flat, labels)
         n = len(present)
-        xt = torch.tensor((x - mean) / scale, dtype=torch.float32)
-        yt = torch.tensor([present.index(v) for v in y])
-        counts = np.bincount(yt.numpy(), minlength=n).astype(float)
+        if layers:  # one interview a step: the convolutions read it whole
+            data = [
+                (
+                    torch.tensor((x - mean) / scale, dtype=torch.float32),
+                    torch.tensor([present.index(v) if v is not None else -100 for v in y]),
+                )
+                for x, y in zip(xs, ys, strict=True)
+            ]
+        else:  # no context to read: shuffled batches of labelled sentences
+            data = [
+                (
+                    torch.tensor((labelled - mean) / scale, dtype=torch.float32),
+                    torch.tensor([present.index(v) for v in flat]),
+                )
+            ]
+        counts = np.bincount([present.index(v) for v in flat], minlength=n).astype(float)
         weight = torch.tensor(counts.sum() / (n * counts), dtype=torch.float32)  # balanced
-        w1, b1, w2, b2 = [], [], [], []
+        dilations = [2**layer for layer in range(layers)]
+        trained = []
         for member in range(members):
             torch.manual_seed(seed + member)
-            net = torch.nn.Sequential(
-                torch.nn.Dropout(input_dropout),
-                torch.nn.Linear(x.shape[1], hidden),
-                torch.nn.GELU(),
-                torch.nn.Dropout(dropout),
-                torch.nn.Linear(hidden, n),
-            )
+            net = _TorchContextNet(xs[0].shape[1], n, hidden, conv, kernel, dilations,
+                                   dropout, input_dropout)
             opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=weight_decay)
-            loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+            loss_fn = torch.nn.CrossEntropyLoss(weight=weight, ignore_index=-100)
             gen = torch.Generator().manual_seed(seed + member)
             net.train()
             for _ in range(epochs):
-                order = torch.randperm(len(yt), generator=gen)
-                for i in range(0, len(yt), 128):
-                    batch = order[i : i + 128]
-                    opt.zero_grad()
-                    loss_fn(net(xt[batch]), yt[batch]).backward()
-                    opt.step()
-            first, last = net[1], net[4]
-            w1.append(first.weight.detach().numpy().T.astype(np.float64))
-            b1.append(first.bias.detach().numpy().astype(np.float64))
-            # labels never seen in training get a very low constant logit
-            w_out = np.zeros((hidden, len(labels)))
-            b_out = np.full(len(labels), -30.0)
-            for i, lab in enumerate(present):
-                w_out[:, labels.index(lab)] = last.weight.detach().numpy()[i]
-                b_out[labels.index(lab)] = last.bias.detach().numpy()[i]
-            w2.append(w_out)
-            b2.append(b_out)
-        return cls(tuple(labels), mean, scale, *(np.stack(a) for a in (w1, b1, w2, b2)))
+                if layers:
+                    steps = [data[i] for i in torch.randperm(len(data), generator=gen).tolist()]
+                else:
+                    order = torch.randperm(len(flat), generator=gen)
+                    x_all, y_all = data[0]
+                    steps = [(x_all[order[i : i + 128]], y_all[order[i : i + 128]])
+                             for i in range(0, len(flat), 128)]
+                for x, y in steps:
+                    if (y >= 0).any():
+                        opt.zero_grad()
+                        loss_fn(net(x), y).backward()
+                        opt.step()
+            trained.append(net)
+
+        def stack(get) -> np.ndarray:
+            return np.stack([get(net).detach().numpy().astype(np.float64) for net in trained])
+
+        # labels never seen in training get a very low constant logit
+        w_out = np.zeros((members, hidden + (conv if layers else 0), len(labels)))
+        b_out = np.full((members, len(labels)), -30.0)
+        for i, lab in enumerate(present):
+            w_out[:, :, labels.index(lab)] = stack(lambda net: net.out.weight)[:, i]
+            b_out[:, labels.index(lab)] = stack(lambda net: net.out.bias)[:, i]
+        return cls(
+            tuple(labels), mean, scale,
+            stack(lambda net: net.first.weight).transpose(0, 2, 1),
+            stack(lambda net: net.first.bias),
+            [stack(lambda net, k=k: net.convs[k].weight) for k in range(layers)],
+            [stack(lambda net, k=k: net.convs[k].bias) for k in range(layers)],
+            np.asarray(dilations, dtype=np.int64),
+            w_out, b_out,
+        )
 
     def log_proba(self, x: np.ndarray) -> np.ndarray:
+        """``(T, n_labels)`` log-probabilities for one interview's sentences, in order."""
         z = (x - self.mean) / self.scale
-        members = [
-            log_softmax(_gelu(z @ self.w1[m] + self.b1[m]) @ self.w2[m] + self.b2[m])
-            for m in range(len(self.w1))
-        ]
+        members = []
+        for m in range(len(self.w1)):
+            h = _gelu(z @ self.w1[m] + self.b1[m])
+            c = h
+            for w, b, dil in zip(self.conv_w, self.conv_b, self.dilations, strict=True):
+                c = _gelu(_conv1d(c, w[m], b[m], int(dil)))
+            feats = np.hstack([h, c]) if self.conv_w else h
+            members.append(log_softmax(feats @ self.w2[m] + self.b2[m]))
         return log_softmax(np.mean(members, axis=0))
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        keys = ("mean", "scale", "w1", "b1", "w2", "b2")
-        return {f"{prefix}.{k}": getattr(self, k) for k in keys}
+        out = {f"{prefix}.{k}": getattr(self, k)
+               for k in ("mean", "scale", "w1", "b1", "dilations", "w2", "b2")}
+        for k, (w, b) in enumerate(zip(self.conv_w, self.conv_b, strict=True)):
+            out[f"{prefix}.conv{k}_w"] = w
+            out[f"{prefix}.conv{k}_b"] = b
+        return out
 
     @classmethod
-    def from_arrays(cls, arrays, prefix: str, labels: tuple[str, ...]) -> MLPHead:
+    def from_arrays(cls, arrays, prefix: str, labels: tuple[str, ...]) -> ContextNet:
+        layers = len(arrays[f"{prefix}.dilations"])
         return cls(
-            labels, *(arrays[f"{prefix}.{k}"] for k in ("mean", "scale", "w1", "b1", "w2", "b2"))
+            labels,
+            *(arrays[f"{prefix}.{k}"] for k in ("mean", "scale", "w1", "b1")),
+            [arrays[f"{prefix}.conv{k}_w"] for k in range(layers)],
+            [arrays[f"{prefix}.conv{k}_b"] for k in range(layers)],
+            arrays[f"{prefix}.dilations"],
+            arrays[f"{prefix}.w2"],
+            arrays[f"{prefix}.b2"],
         )
+
+
+def _TorchContextNet(d, n, hidden, conv, kernel, dilations, dropout, input_dropout):
+    """The PyTorch twin of :class:`ContextNet` (one member), for training only."""
+    import torch
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.in_drop = torch.nn.Dropout(input_dropout)
+            self.first = torch.nn.Linear(d, hidden)
+            self.drop = torch.nn.Dropout(dropout)
+            self.convs = torch.nn.ModuleList()
+            c_in = hidden
+            for dil in dilations:
+                self.convs.append(torch.nn.Conv1d(c_in, conv, kernel, dilation=dil,
+                                                  padding=dil * (kernel // 2)))
+                c_in = conv
+            self.out = torch.nn.Linear(hidden + (conv if dilations else 0), n)
+
+        def forward(self, x):  # x: (T, d), one interview
+            h = self.drop(torch.nn.functional.gelu(self.first(self.in_drop(x))))
+            parts = [h]
+            if len(self.convs):
+                c = h.T.unsqueeze(0)
+                for layer in self.convs:
+                    c = torch.nn.functional.gelu(layer(c))
+                parts.append(self.drop(c[0].T))
+            return self.out(torch.cat(parts, dim=-1))
+
+    return Net()
 
 
 @dataclass
@@ -282,12 +387,17 @@ class TextcatScorer:
 @dataclass
 class TagHead:
     textcat: TextcatScorer
-    context: MLPHead
+    context: ContextNet
     calibration: Calibration
 
-    def predict(self, texts: list[str], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(label indices, calibrated probabilities)`` for ``len(texts)`` sentences."""
-        lp = self.calibration.log_proba(self.textcat.log_proba(texts), self.context.log_proba(x))
+    def predict(
+        self, texts: list[str], x: np.ndarray, rows: list[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(label indices, calibrated probabilities)`` of the sentences ``rows`` of one
+        interview (``x``: features of all its sentences, in order; ``texts``: what the
+        text classifier reads for each of ``rows``)."""
+        lp_context = self.context.log_proba(x)[rows]
+        lp = self.calibration.log_proba(self.textcat.log_proba(texts), lp_context)
         return self.calibration.decide(lp), np.exp(lp)
 
 
@@ -312,7 +422,7 @@ class TrainedTagger:
         self.heads = {
             tag: TagHead(
                 TextcatScorer(self.model_dir / f"{tag}_textcat", labels),
-                MLPHead.from_arrays(arrays, tag, labels),
+                ContextNet.from_arrays(arrays, tag, labels),
                 Calibration(**self.meta[tag]["calibration"]),
             )
             for tag, labels in TAGS.items()
@@ -345,9 +455,9 @@ class TrainedTagger:
 
             questions = answered_questions(sentences)
             texts = [textcat_text(sentences[t].text, questions[t]) for t in rows]
-            x_tags = tag_features(x[rows], [docs[t] for t in rows])
+            x_tags = tag_features(x, docs)
             for tag, head in self.heads.items():
-                idx, proba = head.predict(texts, x_tags)
+                idx, proba = head.predict(texts, x_tags, rows)
                 for k, t in enumerate(rows):
                     label = TAGS[tag][int(idx[k])]
                     setattr(sentences[t], tag, label)
