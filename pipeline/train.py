@@ -58,7 +58,7 @@ TEXTCAT_CONFIG = REPO_ROOT / "configs" / "textcat.cfg"
 # inputs), 3 members (5 scored 0.005 more for 2/3 more training time; 512 units scored
 # lower). Forces: 3 convolution layers of 64 (dilations 1, 2, 4) over the interview,
 # 0.707 vs 0.676 without (2 layers 0.705, a bidirectional GRU 0.692 and four times
-# slower); dev 0.634 -> 0.675, and 0.631 -> 0.673 after the vote. Job types: the same
+# slower); dev 0.634 -> 0.675, and 0.631 -> 0.662 after the vote. Job types: the same
 # convolutions gained 0.011 cross-validated but lost 0.019 on dev after the vote (and
 # 0.07 of segment ARI), within noise either way: the simpler network stays.
 NET_SETTINGS = {
