@@ -252,9 +252,10 @@ class ContextNet:
         # labels never seen in training get a very low constant logit
         w_out = np.zeros((members, hidden + (conv if layers else 0), len(labels)))
         b_out = np.full((members, len(labels)), -30.0)
+        out_w, out_b = stack(lambda net: net.out.weight), stack(lambda net: net.out.bias)
         for i, lab in enumerate(present):
-            w_out[:, :, labels.index(lab)] = stack(lambda net: net.out.weight)[:, i]
-            b_out[:, labels.index(lab)] = stack(lambda net: net.out.bias)[:, i]
+            w_out[:, :, labels.index(lab)] = out_w[:, i]
+            b_out[:, labels.index(lab)] = out_b[:, i]
         return cls(
             tuple(labels), mean, scale,
             stack(lambda net: net.first.weight).transpose(0, 2, 1),
