@@ -179,7 +179,8 @@ def word_vectors(docs: list[Doc], max_words: int = MAX_WORDS) -> tuple[np.ndarra
     The mean word vector of :func:`tag_features` drowns "ça m'a plu" or "un frigo" in
     the other words of the sentence; a learnt layer over each word, max-pooled over the
     sentence, keeps the words that carry a force (see ``ContextNet``'s ``words``).
-    float16 halves the memory of a whole corpus (about 120 MB for the team's)."""
+    float16 halves the memory of a whole corpus (about 130 MB for the team's 101
+    training interviews, 219,000 words)."""
     words = [[t for t in doc if not (t.is_punct or t.is_space)][:max_words] for doc in docs]
     counts = np.array([len(w) for w in words], dtype=np.int64)
     table = docs[0].vocab.vectors if docs else None

@@ -229,7 +229,6 @@ class ContextNet:
 
         if word_units and words is None:
             raise ValueError("word_units needs the words of every interview (words=...)")
-        word_units = word_units if words is not None else 0
 
         flat = [v for y in ys for v in y if v is not None]
         labelled = np.vstack([x[[t for t, v in enumerate(y) if v is not None]]
