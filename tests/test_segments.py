@@ -294,9 +294,24 @@ def test_one_small_interview_gives_one_segment(use_embedder, nlp):
 
 
 def test_project_2d(use_embedder):
-    coords = project_2d(make_corpus(), SegmentsConfig(), embedder=use_embedder)
+    """The map keeps neighbours: a job sentence's nearest point on the map is, for most
+    sentences, one about the same job; the same seed draws the same map."""
+    corpus = make_corpus()
+    coords = project_2d(corpus, SegmentsConfig(), embedder=use_embedder)
     assert len(coords) == 30
     assert all(len(xy) == 2 and all(np.isfinite(xy)) for xy in coords.values())
+    job_of = {s.sentence_id: "ABCDEF".index(s.interview_id[-1]) // 2 for s in corpus}
+    ids = list(coords)
+    xy = np.array([coords[i] for i in ids])
+    dist = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    np.fill_diagonal(dist, np.inf)
+    nearest = dist.argmin(axis=1)
+    same = np.mean([job_of[ids[k]] == job_of[ids[j]] for k, j in enumerate(nearest)])
+    print(f"nearest point about the same job: {same:.2f}")
+    assert same >= 0.7, same
+    assert project_2d(corpus, SegmentsConfig(), embedder=use_embedder) == coords
+    few = [s for s in corpus if s.job_type != "none"][:3]
+    assert len(project_2d(few, SegmentsConfig(), embedder=use_embedder)) == 3  # PCA
 
 
 # ---------------------------------------------------------------- representation

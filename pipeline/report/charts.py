@@ -365,7 +365,7 @@ def opportunity_heatmap(segments: Sequence[Row], n_interviews: int) -> Figure:
 def sentence_map(
     points: Sequence[Row], segments: Sequence[Row], positions: dict[str, int]
 ) -> Figure:
-    """Job sentences in 2-D (UMAP of their embeddings), one colour per segment."""
+    """Job sentences in 2-D (t-SNE of their embeddings), one colour per segment."""
     groups: dict[str | None, list[Row]] = {}
     for p in points:
         groups.setdefault(p.get("segment_id"), []).append(p)

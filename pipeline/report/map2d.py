@@ -2,7 +2,7 @@
 
 The vectors are the ones the segment stage cached under ``OUT/interim/embeddings``:
 the report never loads an embedding model (a sentence whose vector is not cached
-leaves the map out, with a note). UMAP runs with the segments' seed, and the result is
+leaves the map out, with a note). t-SNE runs with the segments' seed, and the result is
 kept in ``OUT/interim/report_map.json``, keyed by the job sentences and the
 ``segments`` settings, so a re-run with nothing new redraws the same map at no cost.
 """
@@ -65,7 +65,7 @@ def job_sentence_map(
     cache_dir = Path(out_dir) / "interim" / "embeddings"
     name = get_embedder(config.segments).name
     key = stage_key(
-        "report-map",
+        "report-map/tsne",  # the projection method: an older UMAP map is redrawn
         text_hash(name, *(f"{s.sentence_id}|{s.text}" for s in sentences)),
         section_hash(config, "segments"),
     )
