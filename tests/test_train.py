@@ -610,3 +610,47 @@ def test_context_net_word_layer_finds_the_word_that_matters():
         expected = torch.log_softmax(
             twin(z, (torch.from_numpy(w[0]), sentence, len(x))), dim=-1).numpy()
     assert np.allclose(reads.log_proba(x, w), expected, atol=1e-4)
+
+
+def test_context_net_centred_columns_carry_over_to_a_new_domain():
+    """Each interview's topic moves all its sentence embeddings at once; the label is
+    what sets a sentence apart within its interview. Trained on a few topics, the network
+    that reads the embeddings relative to the interview's mean keeps its accuracy on
+    interviews of topics it never saw, the plain one does not; the centred columns are
+    stored with the arrays, and ``topic_columns`` names the embeddings and word vector."""
+    import numpy as np
+
+    from pipeline.tagging.features import _N_EXTRA, topic_columns
+    from pipeline.tagging.trained import ContextNet, centre_columns
+
+    rng = np.random.default_rng(5)
+    labels = ("push", "none")
+
+    def interview(topic, n=80):
+        cue = rng.normal(size=n)
+        x = np.c_[cue, rng.normal(size=(n, 3))] * 0.5 + topic  # topic: shared by all
+        return x, ["push" if c > 0 else "none" for c in cue]
+
+    def topic(scale):
+        return np.r_[rng.normal(scale=scale), rng.normal(scale=scale, size=3)]
+
+    train = [interview(topic(0.3)) for _ in range(10)]
+    test = [interview(topic(3.0)) for _ in range(6)]  # far from every training topic
+    xs, ys = [x for x, _ in train], [y for _, y in train]
+    kw = dict(hidden=16, layers=0, epochs=60, dropout=0.0, input_dropout=0.0, members=1)
+    plain = ContextNet.fit(xs, ys, labels, **kw)
+    centred = ContextNet.fit(xs, ys, labels, centre=np.arange(4), **kw)
+
+    def accuracy(model):
+        return float(np.mean([model.log_proba(x)[t].argmax() == labels.index(y[t])
+                              for x, y in test for t in range(len(y))]))
+
+    print(f"new topics: centred {accuracy(centred):.2f}, plain {accuracy(plain):.2f}")
+    assert accuracy(centred) > 0.85
+    assert accuracy(plain) < accuracy(centred) - 0.15
+    back = ContextNet.from_arrays(centred.arrays("force"), "force", labels)
+    assert np.allclose(back.log_proba(test[0][0]), centred.log_proba(test[0][0]))
+    assert np.allclose(centre_columns(test[0][0], np.arange(4)).mean(axis=0), 0.0)
+    # interview_features: 3 embeddings of 5 + the rest; tag_features: + a word vector of 2
+    cols = topic_columns(15 + _N_EXTRA, 15 + _N_EXTRA + 2)
+    assert list(cols) == [*range(15), 15 + _N_EXTRA, 16 + _N_EXTRA]

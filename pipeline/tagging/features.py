@@ -168,6 +168,15 @@ def tag_features(x: np.ndarray, docs: list[Doc]) -> np.ndarray:
     return np.hstack([x, vectors.reshape(len(docs), -1)])
 
 
+def topic_columns(n_x: int, n_tags: int) -> np.ndarray:
+    """The columns of :func:`tag_features` that say what the sentences are *about* (the
+    three sentence embeddings and the mean word vector), which the networks read
+    relative to the interview's mean (``ContextNet``'s ``centre``); ``n_x``: columns of
+    :func:`interview_features`, ``n_tags``: of :func:`tag_features`."""
+    dim = (n_x - _N_EXTRA) // 3
+    return np.r_[np.arange(3 * dim), np.arange(n_x, n_tags)].astype(np.int64)
+
+
 MAX_WORDS = 48  # words read per sentence by the force network (99 % of sentences: <= 30)
 
 
