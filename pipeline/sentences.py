@@ -18,6 +18,8 @@ from pipeline.records import Sentence, Transcript, Turn
 
 _CONTENT_POS = {"NOUN", "VERB", "ADJ", "PROPN"}
 _SPACE_RE = re.compile(r"\s+")
+_CLOSING = {"?", "!", ".", "…", "...", "?!", "!?", "»", ")"}  # close the sentence before
+_CONTINUING = {",", ";", ":"}  # no sentence starts with these: the one before goes on
 
 
 def normalise(text: str) -> str:
@@ -71,18 +73,61 @@ def _times(
     )
 
 
+def _goes_on(doc, start: int, punctuated: bool) -> bool:
+    """Does the parser's sentence starting at token ``start`` continue the one before?
+
+    Yes when it starts with a comma, a semicolon or a colon ("Et du coup" + ", qu'est-ce
+    que vous avez fait ?"), with the second half of a hyphenated word ("Paris" +
+    "-Nantes"), or, in a punctuated transcript, with a lower-case word after a sentence
+    that did not end with a full stop ("Ça, pour moi" + "c'est de savoir où en sont mes
+    dossiers."). In a transcript without punctuation every sentence starts in lower
+    case, so the last rule is left out there.
+    """
+    tok = doc[start]
+    if start == 0:
+        return False
+    before = doc[start - 1]
+    if tok.text in _CONTINUING:
+        return True
+    if (tok.text.startswith("-") or before.text == "-") and not before.whitespace_:
+        return True
+    return (
+        punctuated
+        and tok.text[:1].islower()
+        and before.text not in _CLOSING
+    )
+
+
 def _merge_fragments(doc):
-    """spaCy's sentences, with fragments ("euh", "bon,") glued to the next sentence.
+    """spaCy's sentences, with fragments ("euh", "bon,") glued to the next sentence and
+    punctuation that closes a sentence given back to it.
 
     Spoken French gives the parser many one-word "sentences" ("Euh." then ", on y est
-    allé."); as units of analysis they are noise, and as quotes they read badly.
+    allé."); as units of analysis they are noise, and as quotes they read badly. French
+    also puts a space before "?" and "!", and the parser often makes that final "?" a
+    sentence of its own ("..., concrètement" + "?"): left alone, the question would
+    lose its question mark, and with it its place as the question that the next
+    answers reply to (4 % of the dev interviews' questions did). A "sentence" that
+    goes on from the one before (:func:`_goes_on`) is glued back to it.
     """
     spans = list(doc.sents)
+    punctuated = any(tok.text in _CLOSING for tok in doc)
     merged = []
     pending_start = None
     for i, span in enumerate(spans):
         start = span.start if pending_start is None else pending_start
-        n_alpha = sum(1 for tok in span if tok.is_alpha)
+        lead = start
+        while lead < span.end and doc[lead].is_punct and doc[lead].text in _CLOSING:
+            lead += 1
+        if merged and pending_start is None and lead > start:  # "?" ... : to the sentence before
+            merged[-1] = doc[merged[-1].start : lead]
+            start = lead
+            if lead == span.end:
+                continue
+        if merged and pending_start is None and _goes_on(doc, start, punctuated):
+            merged[-1] = doc[merged[-1].start : span.end]  # ", qu'est-ce que..." goes on
+            continue
+        n_alpha = sum(1 for tok in doc[start : span.end] if tok.is_alpha)
         if n_alpha < 2 and i + 1 < len(spans):
             pending_start = start
             continue

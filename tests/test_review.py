@@ -587,6 +587,35 @@ def test_vanished_sentence_is_kept_and_reported(project):
     assert target["sentence_id"] not in {r["sentence_id"] for r in project.sheet("crm_cabinet")}
 
 
+def test_a_decision_follows_its_sentence_when_only_punctuation_changes(project):
+    """A re-split that gives a sentence back its "?" or "!" changes its id; the
+    reviewer's decision follows it to the new id (and is not reported as an orphan)."""
+    rows = project.sheet("crm_cabinet")
+    target = next(r for r in rows if r["text"] == "Chacun avait sa version.")
+    project.edit("crm_cabinet", target["sentence_id"], force="habitude", comment="Vu")
+    assert project.run(upto="tag").ok
+    transcript = project.drop / "crm_cabinet.txt"
+    transcript.write_text(
+        transcript.read_text(encoding="utf-8").replace(
+            "Chacun avait sa version.", "Chacun avait sa version !"
+        ),
+        encoding="utf-8",
+    )
+    result = project.cli("tag", str(project.drop), "--out", str(project.out))
+    assert result.exit_code == 0, result.output
+    assert "no longer in their transcript" not in result.output
+    summary = json.loads((project.out / "run_summary.json").read_text(encoding="utf-8"))
+    assert summary["review"]["orphans"] == []
+    df = project.sentences().set_index("text")
+    moved = df.loc["Chacun avait sa version !"]
+    assert moved["sentence_id"] != target["sentence_id"] and moved["force"] == "habit"
+    shown = {r["text"].lstrip("'"): r for r in project.sheet("crm_cabinet")}
+    assert shown["Chacun avait sa version !"]["comment"] == "Vu"
+    assert "force" in shown["Chacun avait sa version !"]["reviewed"]
+    # the store keeps what the reviewer wrote, under the id they saw
+    assert (target["sentence_id"], "force") in load_corrections(project.store)
+
+
 def test_an_old_copy_of_a_sheet_does_not_undo_later_corrections(project):
     rows = project.sheet("velo_cargo")
     first, second = rows[1], rows[3]

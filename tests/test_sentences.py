@@ -31,6 +31,28 @@ def test_split_roles_and_fragments(nlp):
     assert "perdre" in sentences[2].lemmas.split() or "client" in sentences[2].lemmas.split()
 
 
+def test_a_question_keeps_its_question_mark(nlp):
+    """French puts a space before "?", and the parser often makes the final "?" a
+    sentence of its own: it goes back to the question, which the tagger needs to know
+    as the question the next answers reply to."""
+    tr = _transcript(
+        [
+            Turn(0, "Q", "Et du coup, qu'est-ce que vous avez fait, concrètement ?"),
+            Turn(1, "R", "J'ai appelé mon beau-frère. Il avait changé l'année d'avant !"),
+            Turn(2, "Q", "Ah bon ? Et le prix ?"),
+        ]
+    )
+    sentences, docs = split_sentences(tr, nlp)
+    assert [s.text for s in sentences] == [
+        "Et du coup, qu'est-ce que vous avez fait, concrètement ?",
+        "J'ai appelé mon beau-frère.",
+        "Il avait changé l'année d'avant !",
+        "Ah bon ?",
+        "Et le prix ?",
+    ]
+    assert docs[0][-1].text == "?"
+
+
 def test_ids_stable_and_independent_of_position(nlp):
     a = _transcript([Turn(0, "R", "On perdait des clients. On perdait des clients.")])
     b = _transcript(
@@ -74,3 +96,23 @@ def test_no_times_when_unknown(nlp):
     tr = _transcript([Turn(0, "R", "Pas de temps ici.")])
     s = split_sentences(tr, nlp)[0][0]
     assert s.start is None and s.end is None
+
+
+def test_a_sentence_that_goes_on_is_glued_back(nlp):
+    """The parser's cuts inside a sentence: before a comma, inside a hyphenated word,
+    before a lower-case word when no full stop came before (punctuated text only)."""
+    from pipeline.sentences import _goes_on
+
+    doc = nlp("Ça, pour moi , c'est Paris-Nantes. bon, voilà")
+    at = {tok.text: tok.i for tok in doc}
+    assert _goes_on(doc, at["pour"] + 2, punctuated=True)  # ", c'est"
+    assert _goes_on(doc, at["Nantes"], punctuated=True) or _goes_on(
+        doc, at["Nantes"] - 1, punctuated=True)  # "-Nantes" / "-" "Nantes"
+    assert not _goes_on(doc, at["bon"], punctuated=True)  # a full stop came before
+    assert _goes_on(doc, at["voilà"], punctuated=True)  # "bon," then "voilà"
+    assert not _goes_on(doc, at["voilà"], punctuated=False)  # no punctuation: parser's cut
+    assert not _goes_on(doc, 0, punctuated=True)
+    tr = _transcript([Turn(0, "R", "J'ai fait quatre allers-retours Paris-Nantes ce mois-là.")])
+    assert [s.text for s in split_sentences(tr, nlp)[0]] == [
+        "J'ai fait quatre allers-retours Paris-Nantes ce mois-là."
+    ]
