@@ -697,24 +697,29 @@ def reviewer_corrections(config: Config, out_dir: Path, log=print):
     ``out_dir/interim/tagged``; a correction whose interview is not there is reported
     and learnt without context rather than dropped.
     """
-    from pipeline.review.store import reviewer_labels
+    from pipeline.review.store import follow_resplit, load_corrections, reviewer_labels
 
     store = Path(config.review.store)
     labels = reviewer_labels(store)
     if not labels:
         return {}, []
+    latest = load_corrections(store)
     annotated = {p.stem for p in DEFAULT_DIR.glob("*/*.jsonl")}
-    corrected = []
+    corrected, followed = [], set()
     tagged_dir = Path(out_dir) / "interim" / "tagged"
     for path in sorted(tagged_dir.glob("*.json")) if tagged_dir.is_dir() else []:
         data = json.loads(path.read_text(encoding="utf-8"))
         sents = [Sentence.from_dict(d) for d in data.get("sentences", [])]
         if not sents or sents[0].interview_id in annotated:
             continue
-        fixed = {s.sentence_id: labels[s.sentence_id] for s in sents if s.sentence_id in labels}
+        # a sentence re-split since its review (only its punctuation changed) keeps it
+        moved = {n: o for o, n in follow_resplit(latest, sents).items() if o in labels}
+        fixed = {s.sentence_id: labels[moved.get(s.sentence_id, s.sentence_id)]
+                 for s in sents if s.sentence_id in labels or s.sentence_id in moved}
         if fixed:
             corrected.append((sents, fixed))
-    found = {sid for _, fixed in corrected for sid in fixed}
+            followed.update(moved.values())
+    found = {sid for _, fixed in corrected for sid in fixed} | followed
     missing = [
         sid
         for sid in labels

@@ -266,6 +266,7 @@ def test_reviewer_corrections_outrank_annotations_and_bring_context(corpus, tmp_
     own = [
         Sentence("mine", "mine-aaa", 0, 0, "Q", "interviewer", "Et avant ?"),
         Sentence("mine", "mine-bbb", 1, 1, "R", INTERVIEWEE, "On notait tout sur papier."),
+        Sentence("mine", "mine-ddd", 2, 2, "R", INTERVIEWEE, "C'était la galère !"),
     ]
     tagged = tmp_path / "out" / "interim" / "tagged"
     tagged.mkdir(parents=True)
@@ -277,12 +278,16 @@ def test_reviewer_corrections_outrank_annotations_and_bring_context(corpus, tmp_
         Correction(target.sentence_id, gold.interview_id, target.text, "force", "anxiety"),
         Correction("mine-bbb", "mine", own[1].text, "force", "habit"),
         Correction("gone-ccc", "gone", "Une phrase disparue.", "force", "push"),
+        # reviewed before the splitter gave the sentence its "!" back: the id changed
+        Correction("mine-old", "mine", "C'était la galère", "force", "push"),
     ])
     config = load_config(overrides=["--review.store", str(store)])
     messages = []
     labels, corrected = reviewer_corrections(config, tmp_path / "out", messages.append)
     assert labels[target.sentence_id] == {"force": "anxiety"}
-    assert [fixed for _, fixed in corrected] == [{"mine-bbb": {"force": "habit"}}]
+    assert [fixed for _, fixed in corrected] == [
+        {"mine-bbb": {"force": "habit"}, "mine-ddd": {"force": "push"}}
+    ]
     assert "1 corrected sentences not found" in messages[0]  # reported, kept in the store
 
     from pipeline.train import prepare

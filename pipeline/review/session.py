@@ -47,7 +47,13 @@ from pipeline.review.sheets import (
     read_sheet,
     render_sheet,
 )
-from pipeline.review.store import EDITABLE_FIELDS, Correction, CorrectionStore, now_utc
+from pipeline.review.store import (
+    EDITABLE_FIELDS,
+    Correction,
+    CorrectionStore,
+    follow_resplit,
+    now_utc,
+)
 from pipeline.review.vocabulary import TAG_FIELDS
 
 log = logging.getLogger("jtbd")
@@ -55,11 +61,6 @@ log = logging.getLogger("jtbd")
 KEEP_VERSIONS = 5  # sheet versions remembered per interview (older copies fall back)
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".numbers"}
 _SENTENCE_ID_RE = re.compile(r"^(?P<interview>.+)-[0-9a-f]{10}(?:-\d+)?$")
-
-
-def _words(text: str) -> str:
-    """A sentence's words, lower case, without punctuation: what survives a re-split."""
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def interview_of(sentence_id: str) -> str | None:
@@ -323,44 +324,17 @@ class ReviewSession:
 
     # ------------------------------------------------------------ apply
 
-    def _follow_punctuation(self, sentences: Sequence[Sentence]) -> None:
-        """Carry decisions over to sentences that differ only in punctuation and case.
-
-        A sentence's id comes from its exact text, so a change of the sentence splitter
-        (a "?" given back to the question it closes) would leave a reviewer's decision
-        on the old text behind. A decision whose sentence is gone applies to the
-        sentence of the same interview with the same words, when exactly one old and one
-        new sentence have them; it is copied in memory under the new id (the store
-        keeps what the reviewer wrote, and the match is made again on every run).
-        """
-        here = {s.sentence_id for s in sentences}
-        gone: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for (sid, _), c in self.latest.items():
-            if sid not in here and c.text:
-                gone[(c.interview_id, _words(c.text))].add(sid)
-        if not gone:
-            return
-        new: dict[tuple[str, str], list[Sentence]] = defaultdict(list)
-        for s in sentences:
-            new[(s.interview_id, _words(s.text))].append(s)
-        for key, old_ids in gone.items():
-            if len(old_ids) != 1 or len(new.get(key, [])) != 1:
-                continue  # ambiguous or gone for good: stays an orphan, reported
-            (old_id,), target = old_ids, new[key][0]
-            if any((target.sentence_id, f) in self.latest for f in EDITABLE_FIELDS):
-                continue  # the new sentence has decisions of its own
-            for fld in EDITABLE_FIELDS:
-                if (old_id, fld) in self.latest:
-                    self.latest[(target.sentence_id, fld)] = self.latest[(old_id, fld)]
-            self._followed.add(old_id)
-
     def apply(self, sentences: Sequence[Sentence]) -> None:
         """Set the reviewers' latest values on ``sentences`` (in place), score 1.0.
 
         The model's values are remembered first, for the sheets (``*_model`` columns)
         and for the statistics.
         """
-        self._follow_punctuation(sentences)
+        for old, new in follow_resplit(self.latest, sentences).items():
+            for fld in EDITABLE_FIELDS:  # see follow_resplit: the store keeps the old id
+                if (old, fld) in self.latest:
+                    self.latest[(new, fld)] = self.latest[(old, fld)]
+            self._followed.add(old)
         for s in sentences:
             model = self._model.setdefault(
                 s.sentence_id, {f: (getattr(s, f), getattr(s, f"{f}_score")) for f in TAG_FIELDS}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -190,6 +191,44 @@ def load_corrections(path: str | Path) -> dict[tuple[str, str], Correction]:
                  if fld == "force"]
     """
     return CorrectionStore(path).latest()
+
+
+def _words(text: str) -> str:
+    """A sentence's words, lower case, without punctuation: what survives a re-split."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def follow_resplit(
+    latest: dict[tuple[str, str], Correction], sentences: Sequence[Any]
+) -> dict[str, str]:
+    """``{old sentence id: new sentence id}`` for decisions whose sentence is gone from
+    ``sentences`` (one interview's, or more) but whose words are now another's.
+
+    A sentence's id comes from its exact text, so a change of the sentence splitter (a
+    "?" given back to the question it closes) would leave a reviewer's decision on the
+    old text behind. A decision follows the sentence of the same interview with the
+    same words, lower-cased and without punctuation, when exactly one old and one new
+    sentence have them and the new one has no decision of its own. The store is not
+    rewritten: what the reviewer wrote stays under the id they saw, and the match is
+    made again on every run (review sheets and training alike).
+    """
+    here = {s.sentence_id for s in sentences}
+    decided = {sid for sid, _ in latest}
+    gone: dict[tuple[str, str], set[str]] = {}
+    for (sid, _), c in latest.items():
+        if sid not in here and c.text:
+            gone.setdefault((c.interview_id, _words(c.text)), set()).add(sid)
+    if not gone:
+        return {}
+    new: dict[tuple[str, str], list[str]] = {}
+    for s in sentences:
+        new.setdefault((s.interview_id, _words(s.text)), []).append(s.sentence_id)
+    moved = {}
+    for key, old_ids in gone.items():
+        targets = new.get(key, [])
+        if len(old_ids) == 1 and len(targets) == 1 and targets[0] not in decided:
+            moved[next(iter(old_ids))] = targets[0]
+    return moved
 
 
 def reviewer_labels(
