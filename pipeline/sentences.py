@@ -107,7 +107,7 @@ def _merge_fragments(doc):
     also puts a space before "?" and "!", and the parser often makes that final "?" a
     sentence of its own ("..., concrètement" + "?"): left alone, the question would
     lose its question mark, and with it its place as the question that the next
-    answers reply to (4 % of the dev interviews' questions did). A "sentence" that
+    answers reply to (8 of the 232 questions of the dev interviews did). A "sentence" that
     goes on from the one before (:func:`_goes_on`) is glued back to it.
     """
     spans = list(doc.sents)
