@@ -83,10 +83,9 @@ def _goes_on(doc, start: int, punctuated: bool) -> bool:
     dossiers."). In a transcript without punctuation every sentence starts in lower
     case, so the last rule is left out there.
     """
-    tok = doc[start]
     if start == 0:
         return False
-    before = doc[start - 1]
+    tok, before = doc[start], doc[start - 1]
     if tok.text in _CONTINUING:
         return True
     if (tok.text.startswith("-") or before.text == "-") and not before.whitespace_:
@@ -117,7 +116,7 @@ def _merge_fragments(doc):
     for i, span in enumerate(spans):
         start = span.start if pending_start is None else pending_start
         lead = start
-        while lead < span.end and doc[lead].is_punct and doc[lead].text in _CLOSING:
+        while lead < span.end and doc[lead].text in _CLOSING:
             lead += 1
         if merged and pending_start is None and lead > start:  # "?" ... : to the sentence before
             merged[-1] = doc[merged[-1].start : lead]

@@ -697,13 +697,13 @@ def reviewer_corrections(config: Config, out_dir: Path, log=print):
     ``out_dir/interim/tagged``; a correction whose interview is not there is reported
     and learnt without context rather than dropped.
     """
-    from pipeline.review.store import follow_resplit, load_corrections, reviewer_labels
+    from pipeline.review.store import follow_resplit, labels_of, load_corrections
 
     store = Path(config.review.store)
-    labels = reviewer_labels(store)
+    latest = load_corrections(store)
+    labels = labels_of(latest)
     if not labels:
         return {}, []
-    latest = load_corrections(store)
     annotated = {p.stem for p in DEFAULT_DIR.glob("*/*.jsonl")}
     corrected, followed = [], set()
     tagged_dir = Path(out_dir) / "interim" / "tagged"

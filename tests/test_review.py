@@ -561,20 +561,27 @@ def test_deleted_sheet_keeps_its_corrections(project):
     assert df.loc[target["sentence_id"], "force"] == force
 
 
-def test_vanished_sentence_is_kept_and_reported(project):
+def _review_then_rewrite(project, new_text: str, **edit):
+    """Review "Chacun avait sa version." (``edit``), run, then make the transcript say
+    ``new_text`` instead and tag again: ``(the reviewed sheet row, the CLI result)``."""
     rows = project.sheet("crm_cabinet")
     target = next(r for r in rows if r["text"] == "Chacun avait sa version.")
-    project.edit("crm_cabinet", target["sentence_id"], force="habitude")
+    project.edit("crm_cabinet", target["sentence_id"], **edit)
     assert project.run(upto="tag").ok
     transcript = project.drop / "crm_cabinet.txt"
     transcript.write_text(
-        transcript.read_text(encoding="utf-8").replace(
-            "Chacun avait sa version.", "Chacun avait sa propre version."
-        ),
+        transcript.read_text(encoding="utf-8").replace("Chacun avait sa version.", new_text),
         encoding="utf-8",
     )
     result = project.cli("tag", str(project.drop), "--out", str(project.out))
     assert result.exit_code == 0, result.output
+    return target, result
+
+
+def test_vanished_sentence_is_kept_and_reported(project):
+    target, result = _review_then_rewrite(
+        project, "Chacun avait sa propre version.", force="habitude"
+    )
     assert "no longer in their transcript" in result.output
     assert target["sentence_id"] in result.output
     summary = json.loads((project.out / "run_summary.json").read_text(encoding="utf-8"))
@@ -590,19 +597,9 @@ def test_vanished_sentence_is_kept_and_reported(project):
 def test_a_decision_follows_its_sentence_when_only_punctuation_changes(project):
     """A re-split that gives a sentence back its "?" or "!" changes its id; the
     reviewer's decision follows it to the new id (and is not reported as an orphan)."""
-    rows = project.sheet("crm_cabinet")
-    target = next(r for r in rows if r["text"] == "Chacun avait sa version.")
-    project.edit("crm_cabinet", target["sentence_id"], force="habitude", comment="Vu")
-    assert project.run(upto="tag").ok
-    transcript = project.drop / "crm_cabinet.txt"
-    transcript.write_text(
-        transcript.read_text(encoding="utf-8").replace(
-            "Chacun avait sa version.", "Chacun avait sa version !"
-        ),
-        encoding="utf-8",
+    target, result = _review_then_rewrite(
+        project, "Chacun avait sa version !", force="habitude", comment="Vu"
     )
-    result = project.cli("tag", str(project.drop), "--out", str(project.out))
-    assert result.exit_code == 0, result.output
     assert "no longer in their transcript" not in result.output
     summary = json.loads((project.out / "run_summary.json").read_text(encoding="utf-8"))
     assert summary["review"]["orphans"] == []

@@ -239,8 +239,16 @@ def reviewer_labels(
     The same data as :func:`load_corrections`, in the shape training code overlays on
     annotations; use :func:`load_corrections` for the sentence texts and roles.
     """
+    return labels_of(load_corrections(path), fields)
+
+
+def labels_of(
+    latest: dict[tuple[str, str], Correction],
+    fields: Sequence[str] = ("phase", "force", "job_type"),
+) -> dict[str, dict[str, str]]:
+    """:func:`reviewer_labels` of corrections already read (:func:`load_corrections`)."""
     labels: dict[str, dict[str, str]] = {}
-    for (sid, fld), c in load_corrections(path).items():
+    for (sid, fld), c in latest.items():
         if fld in fields:
             labels.setdefault(sid, {})[fld] = c.new
     return labels
