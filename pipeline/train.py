@@ -39,7 +39,7 @@ from pipeline.config import REPO_ROOT, Config
 from pipeline.labels import INTERVIEWEE, PHASES
 from pipeline.records import Sentence
 from pipeline.sentences import sentence_id
-from pipeline.tagging.sequence import SequencePrior
+from pipeline.tagging.sequence import SequencePrior, decode_many
 from pipeline.tagging.trained import (
     MODEL_FORMAT,
     TAGS,
@@ -268,17 +268,6 @@ def fit_phase_head(items: list[Prepared], c: float) -> tuple[LinearHead, np.ndar
     return head, np.log(counts / counts.sum())
 
 
-def phase_accuracy(model: PhaseModel, items: list[Prepared]) -> float:
-    right = total = 0
-    for p in items:
-        labels, _ = model.posterior(p.x_phase)
-        for t, g in enumerate(p.phase):
-            if g is not None:
-                total += 1
-                right += PHASES[int(labels[t])] == g
-    return right / max(1, total)
-
-
 PHASE_GRID = list(
     product((0.8, 0.9, 0.95), (0.005, 0.02), (0.03, 0.08), (0.01, 0.04), (0.3, 0.45, 0.6, 0.8))
 )
@@ -295,24 +284,30 @@ def tune_phase_cv(items: list[Prepared], c_values=(0.003, 0.01), folds: int = 4)
     domains = sorted({p.domain for p in items}, key=lambda d: text_hash("phase-cv", d))
     folds = max(2, min(folds, len(domains)))
     best = (-1.0, None, None, None)
+    priors = [SequencePrior(stay=stay, back=back, excursion_back=exb, excursion_forward=exf)
+              for stay, back, exb, exf, _ in PHASE_GRID]
+    scales = np.array([scale for *_, scale in PHASE_GRID])
     for c in c_values:
-        scores = np.zeros(len(PHASE_GRID))
+        right, total = np.zeros((len(PHASE_GRID), folds)), np.zeros(folds)
         for k in range(folds):
             held = set(domains[k::folds])
             fit = [p for p in items if p.domain not in held]
             calib = [p for p in items if p.domain in held]
             if not fit or not calib:
                 continue
-            head, log_prior = fit_phase_head(fit, c)
-            for g, (stay, back, exb, exf, scale) in enumerate(PHASE_GRID):
-                prior = SequencePrior(stay=stay, back=back, excursion_back=exb,
-                                      excursion_forward=exf)
-                scores[g] += phase_accuracy(PhaseModel(head, log_prior, prior, scale), calib)
+            model = PhaseModel(*fit_phase_head(fit, c), SequencePrior())
+            for p in calib:  # every grid entry decoded at once (decode_many)
+                labels, _ = decode_many(scales[:, None, None] * model.emission(p.x_phase),
+                                        priors)
+                gold = [(t, PHASES.index(g)) for t, g in enumerate(p.phase) if g is not None]
+                if gold:
+                    rows, want = map(np.asarray, zip(*gold, strict=True))
+                    right[:, k] += (labels[:, rows] == want).sum(axis=1)
+                    total[k] += len(gold)
+        scores = (right / np.maximum(total, 1)).sum(axis=1)
         g = int(scores.argmax())
-        stay, back, exb, exf, scale = PHASE_GRID[g]
         if scores[g] / folds > best[0]:
-            prior = SequencePrior(stay=stay, back=back, excursion_back=exb, excursion_forward=exf)
-            best = (scores[g] / folds, c, prior, scale)
+            best = (scores[g] / folds, c, priors[g], float(scales[g]))
     return best
 
 

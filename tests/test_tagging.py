@@ -216,6 +216,28 @@ def test_sequence_prior_excursion_versus_move():
     assert list(decode(ev, SequencePrior(stay=0.86, back=0.02))[0][3:]) == [2, 2, 2]
 
 
+def test_decode_many_is_decode_under_each_prior():
+    """The grid search of ``make train`` decodes every prior at once: each row must be
+    exactly what :func:`decode` gives for that prior and evidence."""
+    from pipeline.tagging.sequence import decode_many
+
+    rng = np.random.default_rng(0)
+    ev = rng.normal(size=(40, 5)) * 2
+    priors = [SequencePrior(stay=0.8, back=0.005, excursion_back=0.03),
+              SequencePrior(stay=0.95, back=0.02, excursion_forward=0.04),
+              SequencePrior()]
+    scales = [0.3, 0.8, 1.0]
+    labels, talk = decode_many(np.stack([s * ev for s in scales]), priors)
+    assert labels.shape == (3, 40) and talk.shape == (3, 40, 5)
+    for g, (prior, scale) in enumerate(zip(priors, scales, strict=True)):
+        one_labels, one_talk = decode(scale * ev, prior)
+        assert (labels[g] == one_labels).all()
+        assert np.allclose(talk[g], one_talk)
+    assert len({tuple(row) for row in labels}) > 1  # the priors do change the labels
+    empty_labels, empty_talk = decode_many(np.zeros((2, 0, 5)), priors[:2])
+    assert empty_labels.shape == (2, 0) and empty_talk.shape == (2, 0, 5)
+
+
 def test_tagger_protocol_and_cache(nlp):
     cfg = TaggingConfig(method="rules")
     t = get_tagger(nlp, cfg)

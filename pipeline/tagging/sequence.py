@@ -68,29 +68,41 @@ def decode(evidence: np.ndarray, prior: SequencePrior) -> tuple[np.ndarray, np.n
     Returns ``(labels, talk_posterior)``: the index of the phase each sentence talks
     about and the ``(T, n)`` posterior it was chosen from (rows sum to 1).
     """
-    t_len, n = evidence.shape
-    if t_len == 0:
-        return np.zeros(0, dtype=int), np.zeros((0, n))
-    # likelihoods, scaled per row for stability (scaling cancels in the posteriors)
-    like = np.exp(evidence - evidence.max(axis=1, keepdims=True))
-    w = prior.talk_about(n)
-    emit = like @ w.T  # emit[t, s] = sum_q w[s, q] like[t, q]
-    trans = prior.transitions(n)
+    labels, talk = decode_many(evidence[None], [prior])
+    return labels[0], talk[0]
 
-    alpha = np.zeros((t_len, n))
-    a = prior.start(n) * emit[0]
-    alpha[0] = a / a.sum()
+
+def decode_many(
+    evidence: np.ndarray, priors: list[SequencePrior]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`decode` of one sequence under ``G`` priors at once: ``evidence`` is
+    ``(G, T, n)`` (one row per prior, e.g. differently scaled), the results ``(G, T)``
+    and ``(G, T, n)``. Training tries a grid of priors on every held-out interview;
+    stepping through the sentences once for the whole grid, not once per prior, is what
+    makes that cheap."""
+    g_len, t_len, n = evidence.shape
+    if t_len == 0:
+        return np.zeros((g_len, 0), dtype=int), np.zeros((g_len, 0, n))
+    # likelihoods, scaled per row for stability (scaling cancels in the posteriors)
+    like = np.exp(evidence - evidence.max(axis=2, keepdims=True))
+    w = np.stack([p.talk_about(n) for p in priors])  # (G, s, q)
+    emit = np.einsum("gtq,gsq->gts", like, w)  # emit[t, s] = sum_q w[s, q] like[t, q]
+    trans = np.stack([p.transitions(n) for p in priors])  # (G, from, to)
+
+    alpha = np.zeros((g_len, t_len, n))
+    a = np.stack([p.start(n) for p in priors]) * emit[:, 0]
+    alpha[:, 0] = a / a.sum(axis=1, keepdims=True)
     for t in range(1, t_len):
-        a = (alpha[t - 1] @ trans) * emit[t]
-        alpha[t] = a / a.sum()
-    beta = np.ones((t_len, n))
+        a = np.einsum("gs,gsr->gr", alpha[:, t - 1], trans) * emit[:, t]
+        alpha[:, t] = a / a.sum(axis=1, keepdims=True)
+    beta = np.ones((g_len, t_len, n))
     for t in range(t_len - 2, -1, -1):
-        b = trans @ (emit[t + 1] * beta[t + 1])
-        beta[t] = b / b.sum()
+        b = np.einsum("gsr,gr->gs", trans, emit[:, t + 1] * beta[:, t + 1])
+        beta[:, t] = b / b.sum(axis=1, keepdims=True)
     cursor = alpha * beta
-    cursor /= cursor.sum(axis=1, keepdims=True)
+    cursor /= cursor.sum(axis=2, keepdims=True)
 
     # P(talk about q | all) = sum_s P(cursor s | all) * w[s,q] like[t,q] / emit[t,s]
-    talk = np.einsum("ts,sq,tq->tq", cursor / emit, w, like)
-    talk /= talk.sum(axis=1, keepdims=True)
-    return talk.argmax(axis=1), talk
+    talk = np.einsum("gts,gsq,gtq->gtq", cursor / emit, w, like)
+    talk /= talk.sum(axis=2, keepdims=True)
+    return talk.argmax(axis=2), talk

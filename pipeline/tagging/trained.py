@@ -516,9 +516,13 @@ class PhaseModel:
     prior: SequencePrior
     scale: float = 1.0
 
+    def emission(self, x: np.ndarray) -> np.ndarray:
+        """Per-sentence phase log-odds of the linear model (probability over prior),
+        before the emission scale: what the sequence model decodes."""
+        return self.head.log_proba(x) - self.log_prior
+
     def posterior(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        evidence = self.scale * (self.head.log_proba(x) - self.log_prior)
-        return decode(evidence, self.prior)
+        return decode(self.scale * self.emission(x), self.prior)
 
 
 class TextcatScorer:
