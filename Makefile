@@ -34,7 +34,7 @@ system-deps: ## Install the Debian packages the tests and eval drive (LibreOffic
 
 # The trained tagger: made when missing or older than the annotations it learns from.
 TAGGER := models/tagger/meta.json
-$(TAGGER): $(STAMP) $(wildcard data/annotations/*/*.jsonl) data/annotations/jobs.yaml configs/textcat.cfg \
+$(TAGGER): $(STAMP) $(wildcard data/annotations/*/*.jsonl) data/annotations/jobs.yaml $(wildcard configs/textcat_*.cfg) \
 		pipeline/train.py pipeline/tagging/features.py pipeline/tagging/trained.py \
 		pipeline/segments/represent.py pipeline/tagger_model.py
 	$(BIN)/jtbd train

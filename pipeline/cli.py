@@ -254,7 +254,7 @@ def train(
     out: OutOpt = DEFAULT_OUT,
     max_epochs: Annotated[
         int | None,
-        typer.Option(help="Epochs of the spaCy classifiers (default: configs/textcat.cfg)."),
+        typer.Option(help="Epochs of the spaCy classifiers (default: configs/textcat_*.cfg)."),
     ] = None,
 ) -> None:
     """Train the tagger on data/annotations and the reviewers' corrections into tagging.model.
