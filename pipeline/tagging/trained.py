@@ -7,7 +7,7 @@ Three decisions per interview, each from the whole interview, not the sentence a
   emission of the story-cursor HMM of :mod:`.sequence` (transition and flash-back
   priors tuned on held-out interviews), and forward-backward gives the posterior.
 - **force** and **job type** of interviewee sentences: a spaCy text classifier
-  (``configs/textcat.cfg``, the sentence's words) and a small network
+  (``configs/textcat_<tag>.cfg``, the sentence's words) and a small network
   (:class:`ContextNet`) over the context features (embeddings of the sentence, the
   question it answers and the previous sentence, its mean word vector, rule evidence,
   position; for forces, each of its words and the stretch of interview around it too)
