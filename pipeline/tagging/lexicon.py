@@ -87,6 +87,16 @@ def _slots(phrase: str) -> list[str]:
     return phrase.split()
 
 
+def _one_of(values: set[str]) -> str | dict[str, list[str]]:
+    """A token attribute that must be one of ``values``: a plain value when there is one.
+
+    The same match either way, but spaCy's Matcher compares a plain value in its compiled
+    code and calls a Python predicate for every ``IN`` at every token it tries; with the
+    team's lexicons, that predicate was most of the time spent on the rules.
+    """
+    return next(iter(values)) if len(values) == 1 else {"IN": sorted(values)}
+
+
 class CueMatcher:
     """All cues of one dimension (forces, job types, phases...), matched in one pass.
 
@@ -150,15 +160,15 @@ class CueMatcher:
                     if i == 0:
                         lemmas.add(rendered[pos].lemma_.lower())
                 negative |= bool(forms & (NEG_WORDS | NE_WORDS))
-                lower.append({"LOWER": {"IN": sorted(forms)}, **op})
-                lemma.append({"LEMMA": {"IN": sorted(lemmas)}, **op})
+                lower.append({"LOWER": _one_of(forms), **op})
+                lemma.append({"LEMMA": _one_of(lemmas), **op})
                 pos += 1
                 continue
             for tok in nlp.tokenizer(slot.lower()):
                 ctx = rendered[pos] if pos < len(rendered) else tok
                 negative |= tok.lower_ in NEG_WORDS | NE_WORDS
                 lower.append({"LOWER": tok.lower_, **op})
-                lemma.append({"LEMMA": {"IN": sorted({tok.lower_, ctx.lemma_.lower()})}, **op})
+                lemma.append({"LEMMA": _one_of({tok.lower_, ctx.lemma_.lower()}), **op})
                 pos += 1
         if not lower:
             raise ValueError("empty cue")
