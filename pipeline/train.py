@@ -54,8 +54,7 @@ from pipeline.tagging.trained import (
 )
 
 # one spaCy classifier per tag, each with its own architecture (see the files' comments)
-TEXTCAT_CONFIGS = {tag: REPO_ROOT / "configs" / f"textcat_{tag}.cfg"
-                   for tag in ("force", "job_type")}
+TEXTCAT_CONFIGS = {tag: REPO_ROOT / "configs" / f"textcat_{tag}.cfg" for tag in TAGS}
 # The force and job-type networks (ContextNet.fit), chosen by cross-validation over the
 # training domains (macro-F1, network alone): 256 hidden units, dropout 0.5 (0.2 on the
 # inputs), 3 members (5 scored 0.005 more for 2/3 more training time; 512 units scored
@@ -598,7 +597,8 @@ def train_tagger(
         def beside_textcats():
             """Every step that does not need the text classifiers."""
             t0 = time.perf_counter()
-            phase = tune_phase_cv(items, c_phase)
+            phase = tune_phase_cv(items, c_phase)  # (accuracy, c, prior, scale)
+            c_best = phase[1]
             log(f"  phase model, cross-validated over domains: {time.perf_counter() - t0:.0f} s")
             t0 = time.perf_counter()
             statements = fit_statement_ranker(
@@ -611,7 +611,7 @@ def train_tagger(
             # the context models that are kept are fitted on every interview; the
             # calibration tuned with the networks above holds for them
             t0 = time.perf_counter()
-            final = _fit_context(items + extra, phase[1], net)
+            final = _fit_context(items + extra, c_best, net)
             log(f"  context models on every interview: {time.perf_counter() - t0:.0f} s")
             return phase, statements, nets, final
 
