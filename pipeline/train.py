@@ -72,7 +72,11 @@ TEXTCAT_CONFIGS = {tag: REPO_ROOT / "configs" / f"textcat_{tag}.cfg" for tag in 
 # the vote 0.692 -> 0.709 and 0.701 -> 0.708 (two seeds), at no cost in time.
 # Job types, network alone (CV / dev): plain 0.618 / 0.612, with the word layer
 # 0.631 / 0.603, with words and side tasks (force, phase) 0.636 / 0.617; that last one
-# trains twice as slowly and was not measured after the vote: not adopted yet.
+# trains twice as slowly and was not measured after the vote: not adopted yet. With the
+# words' tok2vec rows, the word layer gave job types 0.659 -> 0.667 and 0.647 -> 0.665
+# on dev gold sentences after the vote (two seeds) and 0.660 -> 0.669 through `make
+# eval`, but held-out domains stayed flat (0.656 -> 0.655), segment ARI fell 0.828 ->
+# 0.771 and `make train` took 68 s more (338 -> 406 s): not adopted.
 # Reading the sentence embeddings and the mean word vector relative to the interview's
 # mean (``centre``, see trained.centre_columns) was measured and is left off: forces
 # CV 0.727 -> 0.732, held-out domains after the vote 0.740 -> 0.742, dev after the vote
