@@ -85,7 +85,9 @@ class LinearHead:
         model = LogisticRegression(
             C=c, max_iter=600, class_weight="balanced" if balanced else None, random_state=seed
         )
-        model.fit((x - mean) / scale, [present.index(v) for v in y])
+        # float32: lbfgs takes as many steps but each costs half as much (phase model on
+        # 10,782 sentences x 2,593 features: 4.1 s -> 2.3 s, same 62 iterations)
+        model.fit(((x - mean) / scale).astype(np.float32), [present.index(v) for v in y])
         # labels never seen in training get a very low constant logit
         coef = np.zeros((len(labels), x.shape[1]))
         intercept = np.full(len(labels), -30.0)
@@ -94,6 +96,7 @@ class LinearHead:
             bias = np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
         else:
             rows, bias = model.coef_, model.intercept_
+        rows, bias = np.asarray(rows, dtype=np.float64), np.asarray(bias, dtype=np.float64)
         for i, lab in enumerate(present):
             coef[labels.index(lab)] = rows[i]
             intercept[labels.index(lab)] = bias[i]
