@@ -574,13 +574,13 @@ class TrainedTagger:
 
         self.model_dir = Path(model_dir)
         self.meta = read_meta(self.model_dir)
-        trained_with = self.meta.get("spacy_widths")
-        if trained_with and trained_with != spacy_widths(nlp):
+        trained_with, widths = self.meta.get("spacy_widths"), spacy_widths(nlp)
+        if trained_with and trained_with != widths:
             name = f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}"
             raise ModelError(
                 f"{self.model_dir} was trained with the spaCy model "
                 f"{self.meta.get('spacy_model')!r}, whose features this run's {name!r} "
-                f"cannot give ({trained_with} vs {spacy_widths(nlp)} columns): set "
+                f"cannot give ({trained_with} vs {widths} columns): set "
                 f"nlp.spacy_model back to {self.meta.get('spacy_model')!r}, or run "
                 "`make train` with this one"
             )
