@@ -254,3 +254,30 @@ def test_trained_scorer_plugs_in(nlp):
     t = RuleTagger(nlp, TaggingConfig(), force_scorer=AlwaysPull())
     out = tag(t, nlp, [("Q", "Avant ?"), ("R", "On a toujours fait comme ça.")])
     assert (out[0].force, out[1].force, out[1].force_score) == (NONE, "pull", 0.9)
+
+
+def test_cue_matcher_finds_plain_and_pattern_cues_alike(nlp):
+    """Plain cues go to the PhraseMatcher, cues with optional slots or placeholders to the
+    Matcher: both find inflected forms (lemma) and unlemmatized ones (lower case), and a
+    tie between two cues of the same span goes to the cue written first."""
+    from pipeline.tagging.lexicon import CueMatcher
+
+    entries = {
+        "push": {"perdre|perdu des clients": 2.0, "vraiment? pénible": 1.5, "perdu": 1.0},
+        "pull": {"ça m'a plu": 2.0, "<INF> vite": 1.0},
+        "habit": {"perdu": 1.0},  # same span and weight as push's "perdu": push wins
+    }
+    matcher = CueMatcher(nlp, entries, source="test")
+    assert len(matcher.matcher) == 2  # the two cues with "?" or a placeholder
+    assert len(matcher.lower) == len(matcher.lemma) == 4  # the plain ones
+
+    def found(text):
+        return [(h.cue.label, h.cue.phrase, h.start, h.end) for h in matcher.hits(nlp(text))]
+
+    assert found("On perdait des clients.") == [("push", "perdre|perdu des clients", 1, 4)]
+    assert found("On a perdu des clients.") == [("push", "perdre|perdu des clients", 2, 5)]
+    assert found("C'était vraiment pénible.") == [("push", "vraiment? pénible", 2, 4)]
+    assert ("pull", "ça m'a plu", 0, 4) in found("ça m'a plu tout de suite")
+    assert found("J'ai tout perdu.") == [("push", "perdu", 3, 4)]
+    frames = found("Je voulais payer vite.")
+    assert frames and frames[0][:2] == ("pull", "<INF> vite")
