@@ -27,7 +27,7 @@ from pipeline.records import Transcript, Turn
 
 FORMAT = "jtbd-annotation/1"
 DEFAULT_DIR = REPO_ROOT / "data" / "annotations"
-SPLITS = ("train", "dev")
+SPLITS = ("train", "dev", "test")
 MARKETS = ("B2B", "B2C")
 _HEADER_KEYS = {"format", "interview_id", "domain", "market", "main_job", "speakers", "summary"}
 _SENTENCE_KEYS = {"speaker", "text", "phase", "force", "job_type", "job", "new_turn"}
@@ -230,9 +230,10 @@ def summarise(interviews: list[GoldInterview]) -> str:
         jobs = Counter(i.main_job for i in part)
         lines.append(f"  main jobs: {dict(sorted(jobs.items()))}")
     train = {i.domain for i in interviews if i.split == "train"}
-    dev = {i.domain for i in interviews if i.split == "dev"}
-    if train & dev:
-        lines.append(f"WARNING: domains in both train and dev: {sorted(train & dev)}")
+    for split in SPLITS[1:]:  # dev and test measure fields the models never saw
+        held = {i.domain for i in interviews if i.split == split}
+        if train & held:
+            lines.append(f"WARNING: domains in both train and {split}: {sorted(train & held)}")
     return "\n".join(lines)
 
 

@@ -34,6 +34,10 @@ def test_corpus_meets_the_issue_shape(corpus):
     assert {i.market for i in corpus} == {"B2B", "B2C"}
     assert sum(len(i.interviewee) for i in corpus) >= 2500
     assert not {i.domain for i in train} & {i.domain for i in dev}, "dev domains leak into train"
+    test = [i for i in corpus if i.split == "test"]
+    held = {i.domain for i in dev} | {i.domain for i in test}
+    assert test and not {i.domain for i in train} & held, "held-out domains leak into train"
+    assert not {i.interview_id for i in test} & {i.interview_id for i in train + dev}
     forces = Counter(s.force for i in corpus for s in i.interviewee)
     assert forces.most_common(1)[0][0] == "none"  # most customer sentences carry no force
     # several interviews share each dev job, one job crosses domains
@@ -324,9 +328,9 @@ def test_evaluate_prints_every_figure_with_baselines(corpus, tmp_path):
     from pipeline.evaluate import evaluate
 
     root = tmp_path / "ann"
-    for split in ("train", "dev"):
+    for split in ("train", "dev", "test"):
         (root / split).mkdir(parents=True)
-        for i in [i for i in corpus if i.split == split][:2]:
+        for i in [i for i in corpus if i.split == split][: 1 if split == "test" else 2]:
             shutil.copy(i.path, root / split / i.path.name)
     shutil.copy(DEFAULT_DIR / "jobs.yaml", root / "jobs.yaml")
     config = load_config(overrides=["--nlp.spacy_model", "fr_core_news_sm",
@@ -336,7 +340,8 @@ def test_evaluate_prints_every_figure_with_baselines(corpus, tmp_path):
                       log=lines.append)
     text = "\n".join(lines)
     for needle in ("precision", "confusion", "role accuracy", "ARI", "baseline: by position",
-                   "always 'none'", "targets"):
+                   "always 'none'", "targets", "test set (other writers", "test set (no targets)",
+                   "baselines on the test set"):
         assert needle in text
     scores = report["systems"]["rules"]
     assert 0 <= scores["phase_accuracy"] <= 1 and 0 <= scores["force_macro_f1"] <= 1
