@@ -7,8 +7,8 @@ often the case on spoken French: "pouvais" -> "pouvai", "plante" -> "plant").
 
 Cues made of plain words (no optional slot, no placeholder) go to spaCy's
 ``PhraseMatcher``, which finds them by hashing, instead of the ``Matcher``, which
-tries every pattern at every token: the same hits on the whole corpus (15,864
-sentences, every lexicon), in a fifth of the time (35.5 s -> 7.0 s).
+tries every pattern at every token: on the annotated corpus (15,864 sentences, every
+lexicon), cue hits took 1.6 s instead of 35.5 s, and the rule features came out the same.
 """
 
 from __future__ import annotations
