@@ -21,6 +21,7 @@ model has never seen:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -55,6 +56,9 @@ from pipeline.tagging.trained import (
 
 # one spaCy classifier per tag, each with its own architecture (see the files' comments)
 TEXTCAT_CONFIGS = {tag: REPO_ROOT / "configs" / f"textcat_{tag}.cfg" for tag in TAGS}
+# the classifiers trained in the worker process from the start of `make train` (see
+# train_tagger): job types' bag of words + CNN takes about 150 s, forces' bag of words 40 s
+WORKER_TEXTCATS = ("job_type",)
 # The force and job-type networks (ContextNet.fit), chosen by cross-validation over the
 # training domains (macro-F1, network alone): 256 hidden units, dropout 0.5 (0.2 on the
 # inputs), 3 members (5 scored 0.005 more for 2/3 more training time; 512 units scored
@@ -97,19 +101,26 @@ NET_SETTINGS = {
 
 
 @dataclass
-class Prepared:
-    """One training interview: sentences, features and gold labels, in order."""
+class Labelled:
+    """One training interview's sentences and gold labels, in order: all that the spaCy
+    text classifiers need, known before anything is parsed."""
 
     interview_id: str
     domain: str
     sentences: list[Sentence]
+    phase: list[str | None]
+    force: list[str | None]  # None: interviewer, or no gold for this tag
+    job_type: list[str | None]
+
+
+@dataclass
+class Prepared(Labelled):
+    """One training interview with the features of its sentences."""
+
     x: np.ndarray
     x_phase: np.ndarray  # x plus the phase model's context (features.phase_features)
     x_tags: np.ndarray  # x plus the word vectors read for forces and job types (tag_features)
     words: tuple[np.ndarray, np.ndarray]  # each sentence's word vectors (features.word_vectors)
-    phase: list[str]
-    force: list[str | None]  # None: interviewer, or no gold for this tag
-    job_type: list[str | None]
 
 
 def gold_sentences(interview: GoldInterview) -> list[Sentence]:
@@ -135,32 +146,17 @@ def gold_sentences(interview: GoldInterview) -> list[Sentence]:
     return out
 
 
-def _prepared(interview_id: str, domain: str, sents: list[Sentence], gold: list[dict],
-              nlp, rules, embedder) -> Prepared:
-    """Features of one interview and its labels (``gold[i]``: tag -> label, or absent)."""
-    from pipeline.tagging.features import (
-        interview_features,
-        phase_features,
-        tag_features,
-        word_vectors,
-    )
-
-    docs = list(nlp.pipe([s.text for s in sents], batch_size=64))
-    x = interview_features(sents, docs, rules, embedder)
-    x_phase = phase_features(x, sents)
-    x_tags = tag_features(x, docs)
+def _labelled(interview_id: str, domain: str, sents: list[Sentence], gold: list[dict]) -> Labelled:
+    """One interview's labels (``gold[i]``: tag -> label, or absent)."""
     labels: dict[str, list] = {"phase": [], "force": [], "job_type": []}
     for s, g in zip(sents, gold, strict=True):
         labels["phase"].append(g.get("phase"))
         for tag in TAGS:  # forces and job types are the interviewee's only
             labels[tag].append(g.get(tag) if s.role == INTERVIEWEE else None)
-    return Prepared(interview_id, domain, sents, x, x_phase, x_tags, word_vectors(docs),
-                    **labels)
+    return Labelled(interview_id, domain, sents, **labels)
 
 
-def prepare(
-    interviews: list[GoldInterview], nlp, rules, embedder, corrections=None
-) -> list[Prepared]:
+def label(interviews: list[GoldInterview], corrections=None) -> list[Labelled]:
     """Annotated interviews, the reviewers' ``corrections`` overriding their labels."""
     corrections = corrections or {}
     out = []
@@ -171,22 +167,46 @@ def prepare(
             | corrections.get(s.sentence_id, {})
             for s, g in zip(sents, interview.sentences, strict=True)
         ]
-        out.append(_prepared(interview.interview_id, interview.domain, sents, gold,
-                             nlp, rules, embedder))
+        out.append(_labelled(interview.interview_id, interview.domain, sents, gold))
     return out
 
 
-def prepare_corrections(tagged: list[tuple[list[Sentence], dict]], nlp, rules, embedder):
+def label_corrections(tagged: list[tuple[list[Sentence], dict]]) -> list[Labelled]:
     """Interviews known only from the pipeline's outputs, with their corrected sentences.
 
     ``tagged`` holds, per interview, its sentences (as the pipeline tagged them) and
     ``{sentence_id: {tag: value}}``; only corrected values become training labels.
     """
     return [
-        _prepared(sents[0].interview_id, "corrections", sents,
-                  [fixed.get(s.sentence_id, {}) for s in sents], nlp, rules, embedder)
+        _labelled(sents[0].interview_id, "corrections", sents,
+                  [fixed.get(s.sentence_id, {}) for s in sents])
         for sents, fixed in tagged
     ]
+
+
+def featurize(items: list[Labelled], nlp, rules, embedder) -> list[Prepared]:
+    """Parse and embed every interview: the features the context models read."""
+    from pipeline.tagging.features import (
+        interview_features,
+        phase_features,
+        tag_features,
+        word_vectors,
+    )
+
+    out = []
+    for item in items:
+        docs = list(nlp.pipe([s.text for s in item.sentences], batch_size=64))
+        x = interview_features(item.sentences, docs, rules, embedder)
+        out.append(Prepared(**item.__dict__, x=x, x_phase=phase_features(x, item.sentences),
+                            x_tags=tag_features(x, docs), words=word_vectors(docs)))
+    return out
+
+
+def prepare(
+    interviews: list[GoldInterview], nlp, rules, embedder, corrections=None
+) -> list[Prepared]:
+    """Annotated interviews with their features, ``corrections`` overriding the labels."""
+    return featurize(label(interviews, corrections), nlp, rules, embedder)
 
 
 @contextlib.contextmanager
@@ -209,9 +229,10 @@ def _one_core():
 # ---------------------------------------------------------------- fitting
 
 
-def _rows(items: list[Prepared], tag: str):
+def _rows(items: list[Labelled], tag: str):
     """Features, labels and text-classifier inputs of the sentences labelled for ``tag``
-    (the phase model's own features for ``phase``)."""
+    (the phase model's own features for ``phase``; no features for items that have
+    none yet, :class:`Labelled` rather than :class:`Prepared`)."""
     from pipeline.tagging.features import answered_questions, textcat_text
 
     xs, ys, texts = [], [], []
@@ -219,7 +240,8 @@ def _rows(items: list[Prepared], tag: str):
         questions = answered_questions(p.sentences)
         for t, y in enumerate(getattr(p, tag)):
             if y is not None:
-                xs.append(p.x_phase[t] if tag == "phase" else p.x_tags[t])
+                if isinstance(p, Prepared):
+                    xs.append(p.x_phase[t] if tag == "phase" else p.x_tags[t])
                 ys.append(y)
                 texts.append(textcat_text(p.sentences[t].text, questions[t]))
     return (np.vstack(xs) if xs else np.zeros((0, 0))), ys, texts
@@ -413,14 +435,13 @@ def split_calibration(items: list[Prepared], share: float = 0.2) -> tuple[list, 
     return fit, calib
 
 
-def _fit_context(items: list[Prepared], c_phase: float | None, net: dict):
-    """The context models: the phase's linear one (only when ``c_phase`` is given) and
-    the force and job-type networks (``net``: per tag, :meth:`ContextNet.fit` settings),
-    which read whole interviews."""
-    phase_head, log_prior = fit_phase_head(items, c_phase) if c_phase else (None, None)
+def _fit_networks(items: list[Prepared], net: dict, tags=tuple(TAGS)) -> dict[str, ContextNet]:
+    """The networks of ``tags`` (forces and job types by default; ``net``: per tag,
+    :meth:`ContextNet.fit` settings), which read whole interviews."""
     heads = {}
     every = {"phase": PHASES, **TAGS}
-    for tag, labels in TAGS.items():
+    for tag in tags:
+        labels = TAGS[tag]
         used = [p for p in items if any(v is not None for v in getattr(p, tag))]
         settings = dict(net[tag])
         aux = {a: (every[a], [getattr(p, a) for p in used]) for a in settings.pop("aux", [])}
@@ -432,7 +453,7 @@ def _fit_context(items: list[Prepared], c_phase: float | None, net: dict):
             [p.x_tags for p in used], [getattr(p, tag) for p in used], labels, aux=aux,
             words=[p.words for p in used], **settings
         )
-    return phase_head, log_prior, heads
+    return heads
 
 
 def context_log_proba(head: ContextNet, items: list[Prepared], tag: str) -> np.ndarray:
@@ -446,47 +467,47 @@ def context_log_proba(head: ContextNet, items: list[Prepared], tag: str) -> np.n
     return np.vstack(parts) if parts else np.zeros((0, len(head.labels)))
 
 
-def _fit_textcats(items: list[Prepared], work: Path, max_epochs: int | None, log,
-                  meanwhile=None):
-    """One spaCy text classifier per tag, trained side by side in worker processes.
+class _Inline:
+    """What :class:`~concurrent.futures.ProcessPoolExecutor` offers, on one core: each
+    job runs when it is submitted."""
 
-    spaCy trains a classifier on one core; with two tags and two cores, running them
-    at once halves the longest step of ``make train``. One core: one after the other.
-    ``meanwhile``: work for this process, on one thread, while the workers train (the
-    phase model's cross-validation, the statement ranker, both rounds of networks);
-    returns ``(textcat folders, what meanwhile returned)``. Handing the ranker and the
-    job-type networks to the workers once the force classifier is done was tried: 24 s
-    less locally, 7 s in a fresh clone (three processes on two cores slow the force
-    networks down), not worth the extra machinery.
-    """
+    def submit(self, fn, *args, **kwargs):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+@contextlib.contextmanager
+def _worker():
+    """One worker process beside this one on a machine with two cores or more (spawned:
+    no copy of this process's threads or models), else :class:`_Inline`."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    jobs = {tag: _rows(items, tag) for tag in TAGS}
-    workers = min(len(TAGS), os.cpu_count() or 1)
+    if (os.cpu_count() or 1) < 2:
+        yield _Inline()
+        return
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        yield pool
+
+
+def _timed(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), seconds)``, for the jobs of the worker processes."""
     t0 = time.perf_counter()
-    textcats, done = {}, None
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = {
-                tag: pool.submit(train_textcat, texts, ys, tag, work / f"{tag}_textcat",
-                                 max_epochs=max_epochs)
-                for tag, (_, ys, texts) in jobs.items()
-            }
-            if meanwhile is not None:
-                with _one_core():  # the force classifier is done in 40 s, then a core is free
-                    done = meanwhile()
-            textcats = {tag: f.result() for tag, f in futures.items()}
-    else:
-        for tag, (_, ys, texts) in jobs.items():
-            textcats[tag] = train_textcat(texts, ys, tag, work / f"{tag}_textcat",
-                                          max_epochs=max_epochs)
-        done = meanwhile() if meanwhile is not None else None
-    counts = ", ".join(f"{tag} {len(jobs[tag][1])}" for tag in TAGS)
-    log(f"  spaCy textcats ({counts} sentences, {workers} at once)"
-        + (" and the work beside them" if meanwhile is not None else "")
-        + f": {time.perf_counter() - t0:.0f} s")
-    return textcats, done
+    with _one_core():
+        out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+def _for_networks(items: list[Prepared]) -> list[Prepared]:
+    """``items`` without the phase model's features, sent to a worker that fits the
+    networks (about 40 % less to copy); ``x`` keeps its width only, which the networks'
+    ``centre`` option reads."""
+    empty = np.zeros((0, 0))
+    return [dataclasses.replace(p, x=np.zeros((0, p.x.shape[1])), x_phase=empty)
+            for p in items]
 
 
 def statement_examples(interviews: list[GoldInterview], nlp, jobs: dict[str, str]):
@@ -568,7 +589,7 @@ def train_tagger(
 
     ``corrections``: ``{sentence_id: {tag: value}}`` from the reviewers, overriding the
     annotations; ``corrected_interviews``: pipeline interviews with corrections (see
-    :func:`prepare_corrections`). ``interviews`` restricts training to a slice (tests);
+    :func:`label_corrections`). ``interviews`` restricts training to a slice (tests);
     ``net``: per tag, settings of the networks that override :data:`NET_SETTINGS`.
     """
     from pipeline.nlp import load_nlp
@@ -584,52 +605,78 @@ def train_tagger(
             log(f"skipped {err}")
     if not interviews:
         raise ValueError(f"no training interview in {annotations}/train")
-    nlp = load_nlp(config.nlp.spacy_model)
-    embedder = get_embedder(config.segments)
-    rules = RuleFeatures(nlp)
-    items = prepare(interviews, nlp, rules, embedder, corrections)
-    extra = prepare_corrections(corrected_interviews or [], nlp, rules, embedder)
-    n_sent = sum(len(p.sentences) for p in items)
-    log(
-        f"{len(items)} interviews, {n_sent} sentences; {len(extra)} interviews from corrections"
-        f" ({time.perf_counter() - t_start:.0f} s to parse and embed)"
-    )
-
-    fit, calib = split_calibration(items)
-    held_domains = ", ".join(sorted({p.domain for p in calib}))
-    log(f"calibration: {len(calib)} held-out interviews ({held_domains})")
+    labelled = label(interviews, corrections)
+    labelled_extra = label_corrections(corrected_interviews or [])
+    fit_l, calib_l = split_calibration(labelled)
+    calib_ids = {p.interview_id for p in calib_l}
+    log(f"calibration: {len(calib_l)} held-out interviews "
+        f"({', '.join(sorted({p.domain for p in calib_l}))})")
+    jobs = load_jobs(annotations)
     held_out: dict = {}
-    with tempfile.TemporaryDirectory(prefix="jtbd-train-") as tmp:
+    # The schedule, on two cores, each side on one thread (networks this small gain
+    # nothing from two): the worker process trains the job-type text classifier (the
+    # longest step, about 150 s; it needs only the words, so it starts at once), then the
+    # force network that is kept; this process parses and embeds, then trains the force
+    # text classifier, the statement ranker, the phase model, the networks of the
+    # calibration split and the job-type network that is kept. Both sides take about as
+    # long.
+    with tempfile.TemporaryDirectory(prefix="jtbd-train-") as tmp, _worker() as pool:
         work = Path(tmp)
-        jobs = load_jobs(annotations)
+        # The text classifiers are trained once, on the non-held-out part: the vote
+        # weight and calibration tuned below are only valid for the classifiers they
+        # were tuned on.
+        textcat_jobs = {tag: _rows(fit_l + labelled_extra, tag) for tag in TAGS}
 
-        def beside_textcats():
-            """Every step that does not need the text classifiers."""
+        def textcat(tag, where):
+            _, ys, texts = textcat_jobs[tag]
+            return where.submit(_timed, train_textcat, texts, ys, tag, work / f"{tag}_textcat",
+                                max_epochs=max_epochs)
+
+        textcat_futures = {tag: textcat(tag, pool) for tag in WORKER_TEXTCATS}
+        with _one_core():
             t0 = time.perf_counter()
-            phase = tune_phase_cv(items, c_phase)  # (accuracy, c, prior, scale)
-            c_best = phase[1]
-            log(f"  phase model, cross-validated over domains: {time.perf_counter() - t0:.0f} s")
+            nlp = load_nlp(config.nlp.spacy_model)
+            embedder = get_embedder(config.segments)
+            rules = RuleFeatures(nlp)
+            items = featurize(labelled, nlp, rules, embedder)
+            extra = featurize(labelled_extra, nlp, rules, embedder)
+            n_sent = sum(len(p.sentences) for p in items)
+            log(f"{len(items)} interviews, {n_sent} sentences; {len(extra)} interviews from "
+                f"corrections ({time.perf_counter() - t0:.0f} s to parse and embed)")
+            fit = [p for p in items if p.interview_id not in calib_ids]
+            calib = [p for p in items if p.interview_id in calib_ids]
+            # the networks that are kept are fitted on every interview; the calibration
+            # tuned with those of the calibration split (below) holds for them. The
+            # force network goes to the worker, the (faster) job-type one stays here:
+            # then both sides take about as long
+            final_future = pool.submit(_timed, _fit_networks, _for_networks(items + extra),
+                                       net, ("force",))
+            for tag in TAGS:
+                if tag not in textcat_futures:
+                    textcat_futures[tag] = textcat(tag, _Inline())
             t0 = time.perf_counter()
-            statements = fit_statement_ranker(
-                interviews, {p.interview_id for p in calib}, nlp, embedder, jobs
-            )
+            ranker, figures = fit_statement_ranker(interviews, calib_ids, nlp, embedder, jobs)
             log(f"  job-statement ranker: {time.perf_counter() - t0:.0f} s")
             t0 = time.perf_counter()
-            _, _, nets = _fit_context(fit + extra, None, net)
-            log(f"  force and job-type networks: {time.perf_counter() - t0:.0f} s")
-            # the context models that are kept are fitted on every interview; the
-            # calibration tuned with the networks above holds for them
+            acc, c_best, prior, scale = tune_phase_cv(items, c_phase)
+            phase_head, log_prior = fit_phase_head(items, c_best)
+            log(f"  phase model, cross-validated over domains: {time.perf_counter() - t0:.0f} s")
             t0 = time.perf_counter()
-            final = _fit_context(items + extra, c_best, net)
-            log(f"  context models on every interview: {time.perf_counter() - t0:.0f} s")
-            return phase, statements, nets, final
-
-        # The text classifiers are trained once, on the non-held-out part: the vote weight
-        # and calibration tuned below are only valid for the classifier they were tuned on.
-        textcats, (phase, (ranker, figures), heads, final) = _fit_textcats(
-            fit + extra, work, max_epochs, log, meanwhile=beside_textcats
-        )
-        acc, c_best, prior, scale = phase
+            heads = _fit_networks(fit + extra, net)
+            log(f"  force and job-type networks of the calibration split: "
+                f"{time.perf_counter() - t0:.0f} s")
+            t0 = time.perf_counter()
+            final_heads = _fit_networks(items + extra, net, ("job_type",))
+            log(f"  job-type network on every interview: {time.perf_counter() - t0:.0f} s")
+        textcats = {}
+        for tag in TAGS:
+            textcats[tag], seconds = textcat_futures[tag].result()
+            where = " (worker)" if tag in WORKER_TEXTCATS else ""
+            log(f"  spaCy text classifier of {tag}{where} "
+                f"({len(textcat_jobs[tag][1])} sentences): {seconds:.0f} s")
+        forces, seconds = final_future.result()
+        final_heads |= forces
+        log(f"  force network on every interview (worker): {seconds:.0f} s")
         held_out["phase_accuracy_cv"] = round(float(acc), 4)
         held_out.update(figures)
         calibrations = {}
@@ -645,7 +692,7 @@ def train_tagger(
             held_out[f"{tag}_alpha"] = cal.alpha
         log(f"held-out domains: {held_out}")
 
-        phase_head, log_prior, heads = final
+        heads = final_heads
         tmp_model = model_dir.with_name(model_dir.name + ".tmp")
         if tmp_model.exists():
             shutil.rmtree(tmp_model)

@@ -200,8 +200,9 @@ def test_label_report_per_label_figures():
 
 
 @pytest.mark.slow
-def test_training_on_a_small_slice_beats_the_baselines(corpus, tmp_path):
-    """Train on 6 interviews (2 epochs), tag 2 interviews of other domains."""
+def test_training_on_a_small_slice_beats_the_baselines(corpus, tmp_path, monkeypatch):
+    """Train on 6 interviews (2 epochs), tag 2 interviews of other domains. On one core
+    (no worker process) the same model comes out: where a step runs changes nothing."""
     from pipeline.evaluate import baselines
     from pipeline.nlp import load_nlp
     from pipeline.tagging.trained import TrainedTagger
@@ -226,6 +227,18 @@ def test_training_on_a_small_slice_beats_the_baselines(corpus, tmp_path):
     ranker = load_statement_ranker(tmp_path / "tagger")
     assert ranker is not None and ranker.weights.ndim == 1
     assert "statement_similarity_ranker" in meta["held_out"]
+    import numpy as np
+
+    import pipeline.train
+
+    monkeypatch.setattr(pipeline.train.os, "cpu_count", lambda: 1)
+    alone = train_tagger(config, model_dir=tmp_path / "alone", interviews=slice_, max_epochs=2,
+                         log=lambda *_: None)
+    assert alone["held_out"] == meta["held_out"]
+    with np.load(tmp_path / "tagger" / "heads.npz") as a, \
+            np.load(tmp_path / "alone" / "heads.npz") as b:
+        assert sorted(a.files) == sorted(b.files)
+        assert all(np.allclose(a[k], b[k]) for k in a.files)
 
     # a model trained with one spaCy pipeline refuses another's features, by name
     from pipeline.errors import ModelError

