@@ -139,11 +139,16 @@ def _transcript_for(
     cached = read_cached(cache_path, key)
     if cached is not None:
         return Transcript.from_dict(cached["transcript"])
+    from pipeline.audio import decode_audio
     from pipeline.transcribe import transcribe_audio_file
 
+    # Decoded before the warm-up starts: PyAV hands the GIL back and forth for every
+    # frame, and loading spaCy holds it for seconds at a time. Side by side, decoding a
+    # 3-minute MP3 took 6 s instead of 0.15 s, and Whisper waited for it.
+    audio = decode_audio(item.path)
     warm = _warm_up(config)
     try:
-        transcript = transcribe_audio_file(item.path, config)
+        transcript = transcribe_audio_file(item.path, config, audio=audio)
     finally:
         warm.join()  # the text stages must not race the warm-up for the same models
     transcript.interview_id = item.interview_id

@@ -298,21 +298,27 @@ def clear_transcriber_cache() -> None:
 
 
 def transcribe_audio_file(
-    path: str | Path, config: Config, transcriber: Transcriber | None = None
+    path: str | Path,
+    config: Config,
+    transcriber: Transcriber | None = None,
+    audio: np.ndarray | None = None,
 ) -> Transcript:
     """Decode, transcribe and diarize one recording into a :class:`Transcript`.
 
     Speaker embeddings are computed in a thread while Whisper runs (both release the
     GIL), then clustered over the speech that Whisper found. ``roles`` is filled with
     :func:`pipeline.speakers.assign_roles` (callers may re-assign). ``transcriber``
-    defaults to the cached :func:`get_transcriber` for ``config.transcribe``.
+    defaults to the cached :func:`get_transcriber` for ``config.transcribe``; ``audio``,
+    the samples of ``path`` already decoded (:func:`~pipeline.audio.decode_audio`), saves
+    decoding it again.
 
     Raises :class:`InputError` (undecodable file, no speech) and :class:`ModelError`.
     """
     from pipeline import speakers  # speakers imports this module's records
 
     path = Path(path)
-    audio = decode_audio(path)
+    if audio is None:
+        audio = decode_audio(path)
     asr_engine = transcriber if transcriber is not None else get_transcriber(config.transcribe)
     spk_cfg = config.speakers
 

@@ -162,3 +162,47 @@ def test_segment_command_rebuilds_from_tagged_interviews(first_run, monkeypatch)
     result = CliRunner().invoke(app, ["segment", "--out", str(out), *FAST, "--segments.seed", "7"])
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out / "sentences.csv", encoding="utf-8-sig")["interview_id"].nunique() >= 4
+
+
+def test_audio_is_decoded_once_and_before_the_warm_up(data_dir, tmp_path, monkeypatch):
+    """The warm-up thread loads spaCy while Whisper runs; decoding beside it starved
+    PyAV of the GIL (a 3-minute MP3: 6 s instead of 0.15 s), so the samples are decoded
+    first and handed to the transcription, which must not decode them again."""
+    import threading
+
+    import pipeline.audio
+    import pipeline.run
+    import pipeline.transcribe
+    from pipeline.ingest import InterviewFile
+
+    events: list = []
+    real_decode = pipeline.audio.decode_audio
+
+    def decode(path, *args, **kwargs):
+        events.append("decode")
+        return real_decode(path, *args, **kwargs)
+
+    def warm_up(config):
+        events.append("warm-up")
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        return thread
+
+    class Stop(Exception):
+        pass
+
+    def transcribe(path, config, transcriber=None, audio=None):
+        events.append(("transcribe", None if audio is None else len(audio)))
+        raise Stop
+
+    monkeypatch.setattr(pipeline.audio, "decode_audio", decode)
+    monkeypatch.setattr(pipeline.transcribe, "decode_audio", decode)
+    monkeypatch.setattr(pipeline.run, "_warm_up", warm_up)
+    monkeypatch.setattr(pipeline.transcribe, "transcribe_audio_file", transcribe)
+    audio = _audio_fixture(data_dir)
+    item = InterviewFile(audio.stem, audio, "audio")
+    with pytest.raises(Stop):
+        pipeline.run._transcript_for(item, load_config(None), pipeline.run.Paths(tmp_path), [])
+    assert events[:2] == ["decode", "warm-up"]
+    assert events[2][0] == "transcribe" and events[2][1] == len(real_decode(audio))
+    assert events.count("decode") == 1
