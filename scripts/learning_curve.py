@@ -6,7 +6,7 @@ context networks, their vote calibrated on held-out training domains) on random
 subsets of ``data/annotations/train/`` and scores it by macro-F1 after the vote, on the
 gold sentences of the held-out training domains, ``dev/`` and ``test/`` (``make eval``
 runs the pipeline's sentence splitter and aligns, so its figures differ a little). The
-table of ``data/annotations/README.md`` ("How much more annotation would help forces")
+table of ``data/annotations/README.md`` ("How much more annotation would help")
 was made with it::
 
     .venv/bin/python scripts/learning_curve.py --sizes 25,50,75,all --draws 2
